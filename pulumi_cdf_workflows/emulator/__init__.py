@@ -1,0 +1,1 @@
+"""A local CDF emulator: workflows, sessions and OAuth token APIs on loopback. Imports nothing from cdf/."""
