@@ -1,0 +1,181 @@
+"""Where and as whom the provider talks to CDF: the resource's connection > stack config > environment."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi import Input, Output
+from pydantic import SecretStr, ValidationError
+
+from pulumi_cdf_workflows.cdf import ConnectionSettings
+from pulumi_cdf_workflows.inputs import ConnectionArgs
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str  # attribute of ConnectionArgs / ConnectionSettings
+    config_key: str
+    env_var: str
+    description: str
+
+
+FIELDS = (
+    _Field("project", "cdf:project", "CDF_PROJECT", "CDF project"),
+    _Field("base_url", "cdf:baseUrl", "CDF_URL", "CDF base URL"),
+    _Field("cluster", "cdf:cluster", "CDF_CLUSTER", "CDF cluster"),
+    _Field("token_url", "cdf:tokenUrl", "IDP_TOKEN_URL", "OAuth token URL"),
+    _Field("client_id", "cdf:clientId", "IDP_CLIENT_ID", "OAuth client id"),
+    _Field("client_secret", "cdf:clientSecret", "IDP_CLIENT_SECRET", "OAuth client secret"),
+    _Field("scopes", "cdf:scopes", "IDP_SCOPES", "OAuth scopes"),
+    _Field("audience", "cdf:audience", "IDP_AUDIENCE", "OAuth audience"),
+    _Field("token", "cdf:token", "CDF_TOKEN", "static bearer token"),
+)
+_BY_NAME = {f.name: f for f in FIELDS}
+_OAUTH = ("token_url", "client_id", "client_secret", "scopes", "audience")
+_SECRET = ("client_secret", "token")
+VALIDATE_ON_PREVIEW_KEY = "cdf:validateOnPreview"
+
+
+class ConnectionConfigError(ValueError):
+    """The connection cannot be resolved; the message names the settings that would fix it."""
+
+
+def _hint(name: str) -> str:
+    field = _BY_NAME[name]
+    return (
+        f"set connection.{name} on the resource, `pulumi config set {field.config_key} <value>`"
+        f"{' --secret' if name in _SECRET else ''}, or the environment variable {field.env_var}"
+    )
+
+
+def _source_values(
+    resource: ConnectionArgs | None, stack_config: Mapping[str, Any], environ: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The three sources in precedence order, each as {field: value} with empty values left out."""
+    from_resource: dict[str, Any] = {}
+    if resource is not None:
+        for f in FIELDS:
+            value = getattr(resource, f.name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if value not in (None, "", []):
+                from_resource[f.name] = value
+    from_config = {f.name: stack_config[f.config_key] for f in FIELDS if stack_config.get(f.config_key)}
+    from_env = {f.name: environ[f.env_var] for f in FIELDS if environ.get(f.env_var)}
+    return [from_resource, from_config, from_env]
+
+
+def _merge(sources: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per field, the first source that sets it wins. The way of authenticating (a static token or OAuth
+    client credentials) is taken whole from the first source that sets any of it, so a token in stack
+    config is not mixed with IDP_* variables left in the shell."""
+    merged: dict[str, Any] = {}
+    for name in ("project", "base_url", "cluster"):
+        for source in sources:
+            if name in source:
+                merged[name] = source[name]
+                break
+    if "base_url" in merged and "cluster" in merged:
+        # base_url and cluster say the same thing; the higher-precedence one wins.
+        base_rank = next(i for i, s in enumerate(sources) if "base_url" in s)
+        cluster_rank = next(i for i, s in enumerate(sources) if "cluster" in s)
+        merged.pop("cluster" if base_rank <= cluster_rank else "base_url")
+    for source in sources:
+        if "token" in source:
+            merged["token"] = source["token"]
+            break
+        if any(name in source for name in _OAUTH):
+            for name in _OAUTH:
+                for lower in sources[sources.index(source) :]:
+                    if name in lower:
+                        merged[name] = lower[name]
+                        break
+            break
+    return merged
+
+
+def _split_scopes(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [str(v) for v in value if str(v).strip()]
+    return [part for part in re.split(r"[\s,]+", str(value)) if part]
+
+
+def resolve_connection(
+    resource: ConnectionArgs | None,
+    stack_config: Mapping[str, Any],
+    environ: Mapping[str, str],
+) -> ConnectionSettings:
+    """Build client settings, or fail with a message naming the config key and env var that is missing."""
+    merged = _merge(_source_values(resource, stack_config, environ))
+    missing = []
+    if "project" not in merged:
+        missing.append(f"the CDF project is not set: {_hint('project')}")
+    if "base_url" not in merged and "cluster" not in merged:
+        missing.append(f"the CDF base URL is not set: {_hint('base_url')} (or {_hint('cluster')})")
+    if "token" not in merged and not ("client_id" in merged or "client_secret" in merged):
+        missing.append(
+            "no CDF credentials are set: either a static token "
+            f"({_hint('token')}) or OAuth client credentials ({_hint('client_id')}; {_hint('client_secret')}; "
+            f"{_hint('token_url')})"
+        )
+    elif "token" not in merged:
+        for name in ("token_url", "client_id", "client_secret"):
+            if name not in merged:
+                missing.append(f"the {_BY_NAME[name].description} is not set: {_hint(name)}")
+    if missing:
+        raise ConnectionConfigError("; ".join(missing))
+    if "scopes" in merged:
+        merged["scopes"] = _split_scopes(merged["scopes"])
+    try:
+        return ConnectionSettings(**merged)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False):
+            name = ".".join(str(p) for p in error["loc"]) or "connection"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            field = _BY_NAME.get(name)
+            where = f" ({field.config_key} / {field.env_var})" if field else ""
+            problems.append(f"connection.{name}{where}: {message}")
+        raise ConnectionConfigError("invalid CDF connection: " + "; ".join(problems)) from None
+
+
+def validate_on_preview(stack_config: Mapping[str, Any]) -> bool:
+    value = stack_config.get(VALIDATE_ON_PREVIEW_KEY)
+    if value is None:
+        return True
+    return str(value).strip().lower() not in ("false", "0", "no", "off")
+
+
+@dataclass
+class CdfConnection:
+    """Per-resource CDF connection. Every field is optional and overrides stack config (`cdf:*`) and the
+    environment (`CDF_*`, `IDP_*`) field by field. `client_secret` and `token` are always kept secret.
+
+    Secrets given here are used to run the workflow but are not kept in the resource's outputs, so
+    `pulumi refresh` and `cancel_on_delete` read them from stack config or the environment: prefer
+    `pulumi config set --secret cdf:clientSecret ...` for the connection's own secret.
+    """
+
+    project: Input[str] | None = None
+    base_url: Input[str] | None = None
+    cluster: Input[str] | None = None
+    token_url: Input[str] | None = None
+    client_id: Input[str] | None = None
+    client_secret: Input[str] | None = None
+    scopes: Input[Sequence[Input[str]]] | Input[str] | None = None
+    audience: Input[str] | None = None
+    token: Input[str] | None = None
+
+    def to_props(self) -> dict[str, Any]:
+        props: dict[str, Any] = {}
+        for f in FIELDS:
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            props[f.name] = Output.secret(value) if f.name in _SECRET else value
+        return props

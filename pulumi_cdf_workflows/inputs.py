@@ -1,0 +1,291 @@
+"""Validation of WorkflowExecution inputs as the provider receives them from the Pulumi engine.
+
+The engine hands the provider plain JSON-like values: every number is a float and values that are not
+known yet (during a preview) are the unknown sentinel. This module turns that into a typed model, or into
+check failures that name the property, the limit and what is wrong with the value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+# The engine's marker for a value that is not known until apply time (pulumi.runtime.rpc.UNKNOWN).
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+MAX_ID_LENGTH = 255
+MAX_INPUT_BYTES = 100 * 1024
+MAX_METADATA_PAIRS = 10
+MAX_METADATA_KEY = 32
+MAX_METADATA_VALUE = 255
+MAX_TIMEOUT_SECONDS = 24 * 3600  # CDF ends every execution after 24 h
+DEFAULT_TIMEOUT_SECONDS = 3600.0
+
+# Properties of the resource, in the order errors are reported.
+PROPERTIES = (
+    "workflow_external_id",
+    "version",
+    "input",
+    "metadata",
+    "client_credentials",
+    "nonce",
+    "triggers",
+    "wait_for_completion",
+    "timeout_seconds",
+    "cancel_on_delete",
+    "connection",
+)
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, str) and value == UNKNOWN
+
+
+def contains_unknown(value: Any) -> bool:
+    if is_unknown(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
+def restore_integers(value: Any) -> Any:
+    """Turn the engine's integral floats back into the integers the user wrote (1.0 -> 1)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer() and math.isfinite(value):
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: restore_integers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [restore_integers(v) for v in value]
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """A stable text form for comparing values by meaning: key order and 1 vs 1.0 do not matter."""
+    return json.dumps(restore_integers(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_identifier(name: str, value: str) -> str:
+    if value == "":
+        raise ValueError(f"{name} must not be empty")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"{name} is {len(value)} characters long; CDF allows at most {MAX_ID_LENGTH}")
+    if value != value.strip():
+        raise ValueError(f"{name} {_describe(value)} has leading or trailing whitespace, which CDF rejects")
+    if "\0" in value:
+        raise ValueError(f"{name} must not contain a NUL character")
+    return value
+
+
+class ClientCredentialsArgs(BaseModel):
+    """OAuth client credentials the execution's session is created with."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+
+    @field_validator("client_secret")
+    @classmethod
+    def _secret_not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("client_secret must not be empty")
+        return value
+
+
+class ConnectionArgs(BaseModel):
+    """The per-resource CDF connection; every field is optional and falls back to stack config and env."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    project: str | None = None
+    base_url: str | None = None
+    cluster: str | None = None
+    token_url: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    scopes: list[str] | str | None = None
+    audience: str | None = None
+    token: SecretStr | None = None
+
+
+class ExecutionArgs(BaseModel):
+    """Everything a WorkflowExecution is created from, validated against CDF's documented limits."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+    workflow_external_id: str
+    version: str
+    input: dict[str, Any] | None = None
+    metadata: dict[str, str] | None = None
+    client_credentials: ClientCredentialsArgs | None = None
+    nonce: SecretStr | None = None
+    triggers: list[Any] | None = None
+    wait_for_completion: bool = False
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    cancel_on_delete: bool = False
+    connection: ConnectionArgs | None = None
+
+    @field_validator("workflow_external_id", mode="before")
+    @classmethod
+    def _workflow_external_id(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError(f"workflow_external_id must be a string, got {type(value).__name__}")
+        return _check_identifier("workflow_external_id", value)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            value = str(int(value))  # version=1 in a program means "1"
+        if not isinstance(value, str):
+            raise ValueError(f"version must be a string, got {type(value).__name__}")
+        return _check_identifier("version", value)
+
+    @field_validator("input", mode="before")
+    @classmethod
+    def _input(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise ValueError(f"input must be a JSON object (a dict), got {type(value).__name__}")
+        known = _without_unknowns(value)
+        try:
+            size = len(json.dumps(restore_integers(known), separators=(",", ":"), allow_nan=False).encode())
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"input must be JSON-serializable: {exc}") from None
+        if size > MAX_INPUT_BYTES:
+            raise ValueError(f"input is {size} bytes as JSON; CDF allows at most {MAX_INPUT_BYTES} bytes (100 KB)")
+        return dict(value)
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _metadata(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise ValueError(f"metadata must be a map of strings, got {type(value).__name__}")
+        if len(value) > MAX_METADATA_PAIRS:
+            raise ValueError(f"metadata has {len(value)} pairs; CDF allows at most {MAX_METADATA_PAIRS}")
+        for key, item in value.items():
+            if len(key) > MAX_METADATA_KEY:
+                raise ValueError(
+                    f"metadata key {_describe(key)} is {len(key)} characters long; "
+                    f"CDF allows at most {MAX_METADATA_KEY}"
+                )
+            if is_unknown(item):
+                continue
+            if not isinstance(item, str):
+                raise ValueError(
+                    f"metadata value of {_describe(key)} must be a string, got {type(item).__name__} {_describe(item)}"
+                )
+            if len(item) > MAX_METADATA_VALUE:
+                raise ValueError(
+                    f"metadata value of {_describe(key)} is {len(item)} characters long; "
+                    f"CDF allows at most {MAX_METADATA_VALUE}"
+                )
+        return dict(value)
+
+    @field_validator("timeout_seconds", mode="before")
+    @classmethod
+    def _timeout(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"timeout_seconds must be a number of seconds, got {type(value).__name__}")
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"timeout_seconds must be greater than 0, got {value}")
+        if value > MAX_TIMEOUT_SECONDS:
+            raise ValueError(
+                f"timeout_seconds is {value}; CDF ends every execution after {MAX_TIMEOUT_SECONDS} seconds "
+                "(24 h), so a longer wait is never needed"
+            )
+        return float(value)
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> ExecutionArgs:
+        if self.nonce is not None and self.client_credentials is not None:
+            raise ValueError(
+                "nonce and client_credentials are both set; give one: a nonce binds the execution to an "
+                "existing session, client_credentials create a new one"
+            )
+        return self
+
+
+def _without_unknowns(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _without_unknowns(v) for k, v in value.items() if not is_unknown(v)}
+    if isinstance(value, list | tuple):
+        return [_without_unknowns(v) for v in value if not is_unknown(v)]
+    return value
+
+
+def _failure_property(loc: tuple[int | str, ...], message: str) -> str:
+    if not loc:
+        # Model-level failures are about credentials: name the property the user should remove.
+        return "nonce" if "nonce" in message else "inputs"
+    return ".".join(str(part) for part in loc if not isinstance(part, int)) or str(loc[0])
+
+
+def _failure_reason(error: Mapping[str, Any], prop: str) -> str:
+    message = str(error["msg"])
+    if message.startswith("Value error, "):
+        return message[len("Value error, ") :]
+    if error["type"] == "missing":
+        return f"{prop} is required"
+    if error["type"] == "extra_forbidden":
+        return f"{prop} is not a known property"
+    return f"{prop}: {message[0].lower()}{message[1:]}"
+
+
+def _blank_unknowns(props: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """Leave out values a preview does not know yet, so they are neither validated nor rejected."""
+    known: dict[str, Any] = {}
+    unknown: set[str] = set()
+    for key in PROPERTIES:
+        if key not in props or props[key] is None:
+            continue
+        value = props[key]
+        if is_unknown(value):
+            unknown.add(key)
+            continue
+        if key in ("client_credentials", "connection") and isinstance(value, Mapping):
+            inner = {k: v for k, v in value.items() if v is not None and not is_unknown(v)}
+            if len(inner) != sum(1 for v in value.values() if v is not None):
+                unknown.add(key)
+            value = inner
+        known[key] = value
+    return known, unknown
+
+
+def validate(props: Mapping[str, Any]) -> tuple[ExecutionArgs | None, list[tuple[str, str]]]:
+    """Validate engine inputs. Returns the model (None while anything is unknown) and (property, reason) failures."""
+    known, unknown = _blank_unknowns(props)
+    for required in ("workflow_external_id", "version"):
+        if required in unknown:
+            known.setdefault(required, "placeholder")
+    if "client_credentials" in unknown:
+        creds = known.get("client_credentials") or {}
+        known["client_credentials"] = {"client_id": "placeholder", "client_secret": "placeholder", **creds}
+    try:
+        args = ExecutionArgs.model_validate(known)
+    except ValidationError as exc:
+        failures = []
+        for error in exc.errors(include_input=False):
+            prop = _failure_property(tuple(error["loc"]), str(error["msg"]))
+            failures.append((prop, _failure_reason(error, prop)))
+        return None, failures
+    if unknown or contains_unknown(known):
+        return None, []
+    return args, []

@@ -1,0 +1,467 @@
+"""The lifecycle of a WorkflowExecution: check, diff, create, read, update and delete.
+
+Pulumi pickles the provider instance into every resource's state and runs it in the dynamic-provider
+plugin (`python -m pulumi.dynamic`). The instance therefore holds nothing: it learns the stack
+configuration in `configure()` and builds CDF clients lazily, cached per plugin process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from pulumi_cdf_workflows import _plugin_errors
+from pulumi_cdf_workflows.cdf import CdfClient, ClientCredentials, ConnectionSettings
+from pulumi_cdf_workflows.cdf.errors import (
+    CdfApiError,
+    CdfAuthError,
+    CdfError,
+    CdfNotFoundError,
+    ExecutionMayHaveStartedError,
+)
+from pulumi_cdf_workflows.cdf.models import WorkflowExecution, WorkflowExecutionDetailed
+from pulumi_cdf_workflows.config import FIELDS, ConnectionConfigError, resolve_connection, validate_on_preview
+from pulumi_cdf_workflows.inputs import (
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_METADATA_PAIRS,
+    ConnectionArgs,
+    ExecutionArgs,
+    canonical_json,
+    contains_unknown,
+    is_unknown,
+    restore_integers,
+    validate,
+)
+from pulumi_cdf_workflows.waiting import ExecutionWaiter, WaitOutcome, compact_tasks
+
+# Metadata key that tags each run so a lost reply can be matched to the execution it started.
+RUN_MARKER_KEY = "pulumiRunMarker"
+TERMINAL_STATUSES = ("COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED")
+
+# A change to any of these means a different execution: the workflow runs again (replacement).
+REPLACE_PROPERTIES = ("workflow_external_id", "version", "input", "metadata", "triggers")
+# Settings that only affect how the provider behaves; stored in place, nothing runs.
+SETTING_PROPERTIES = ("wait_for_completion", "timeout_seconds", "cancel_on_delete")
+# Secret-bearing inputs: compared through salted fingerprints because their values never reach state outputs.
+CREDENTIAL_PROPERTIES = ("client_credentials", "nonce", "connection")
+# Outputs that the provider computes from the execution.
+EXECUTION_OUTPUTS = (
+    "execution_id",
+    "status",
+    "engine_execution_id",
+    "created_time",
+    "start_time",
+    "end_time",
+    "reason_for_incompletion",
+    "executed_tasks",
+)
+_CONNECTION_SECRETS = ("client_secret", "token")
+_FINGERPRINT_ROUNDS = 20_000
+
+
+class WorkflowExecutionError(Exception):
+    """A failure the user can act on; the plugin shows its message without a Python traceback."""
+
+
+_plugin_errors.show_without_traceback(WorkflowExecutionError)
+
+_clients: dict[tuple[str, ...], CdfClient] = {}
+_clients_lock = threading.Lock()
+_known_versions: set[tuple[str, str, str, str]] = set()
+
+
+def _client_key(settings: ConnectionSettings) -> tuple[str, ...]:
+    key = []
+    for name, value in sorted(settings):
+        secret = getattr(value, "get_secret_value", None)
+        key.append(f"{name}={secret() if secret else value!r}")
+    return tuple(key)
+
+
+def client_for(settings: ConnectionSettings) -> CdfClient:
+    """One client (and so one keep-alive session) per connection per plugin process."""
+    key = _client_key(settings)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = CdfClient(settings)
+        return client
+
+
+def _report(label: str, message: str) -> None:
+    # The engine shows a dynamic provider's stderr lines in `pulumi up` output as they arrive.
+    print(f"[{label}] {message}", file=sys.stderr, flush=True)
+
+
+def _fingerprint(value: Any, salt: str) -> str:
+    """A slow, salted hash, so state can tell that a credential changed without holding it."""
+    text = canonical_json(value).encode()
+    digest = hashlib.pbkdf2_hmac("sha256", text, salt.encode(), _FINGERPRINT_ROUNDS)
+    return digest.hex()[:32]
+
+
+def _credential_values(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: props.get(name) for name in CREDENTIAL_PROPERTIES}
+
+
+def _fingerprints(props: Mapping[str, Any], salt: str | None = None) -> dict[str, str]:
+    salt = salt or secrets.token_hex(8)
+    result = {"salt": salt}
+    for name, value in _credential_values(props).items():
+        result[name] = _fingerprint(value, salt)
+    return result
+
+
+def _public_connection(connection: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not connection:
+        return None
+    return {k: v for k, v in connection.items() if k not in _CONNECTION_SECRETS and v is not None}
+
+
+def _same(old: Any, new: Any) -> bool:
+    if is_unknown(new) or contains_unknown(new):
+        return False
+    empty: tuple[Any, ...] = (None, {}, [])
+    if old in empty and new in empty:
+        return True
+    return canonical_json(old) == canonical_json(new)
+
+
+def _label(props: Mapping[str, Any]) -> str:
+    return str(props.get("pulumi_resource") or props.get("workflow_external_id") or "WorkflowExecution")
+
+
+def _describe_run(args: ExecutionArgs, settings: ConnectionSettings) -> str:
+    return f"workflow '{args.workflow_external_id}' version '{args.version}' in CDF project '{settings.project}'"
+
+
+def _execution_outputs(execution: WorkflowExecution) -> dict[str, Any]:
+    tasks = []
+    if isinstance(execution, WorkflowExecutionDetailed):
+        tasks = compact_tasks(execution.executed_tasks)
+    return {
+        "execution_id": execution.id,
+        "status": execution.status,
+        "engine_execution_id": execution.engine_execution_id,
+        "created_time": execution.created_time,
+        "start_time": execution.start_time,
+        "end_time": execution.end_time,
+        "reason_for_incompletion": execution.reason_for_incompletion,
+        "executed_tasks": tasks,
+    }
+
+
+class WorkflowExecutionProvider(ResourceProvider):
+    """The dynamic provider behind :class:`pulumi_cdf_workflows.WorkflowExecution`. Stateless by design."""
+
+    # --- configuration -------------------------------------------------------------------------------
+    def configure(self, req: ConfigureRequest) -> None:
+        config: dict[str, Any] = {}
+        for key in [f.config_key for f in FIELDS] + ["cdf:validateOnPreview"]:
+            value = req.config.get(key)
+            if value is not None:
+                config[key] = value
+        self._stack_config = config
+
+    def _config(self) -> dict[str, Any]:
+        return getattr(self, "_stack_config", {})
+
+    def _settings(self, connection: ConnectionArgs | Mapping[str, Any] | None) -> ConnectionSettings:
+        if connection is not None and not isinstance(connection, ConnectionArgs):
+            connection = ConnectionArgs.model_validate(
+                {k: v for k, v in connection.items() if v is not None and k in ConnectionArgs.model_fields}
+            )
+        try:
+            return resolve_connection(connection, self._config(), os.environ)
+        except ConnectionConfigError as exc:
+            raise WorkflowExecutionError(str(exc)) from None
+
+    # --- check ---------------------------------------------------------------------------------------
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        args, problems = validate(news)
+        failures = [CheckFailure(prop, reason) for prop, reason in problems]
+        connection = news.get("connection")
+        if not failures and not contains_unknown(connection):
+            try:
+                settings = resolve_connection(
+                    ConnectionArgs.model_validate(connection) if connection else None, self._config(), os.environ
+                )
+            except ConnectionConfigError as exc:
+                failures.append(CheckFailure("connection", str(exc)))
+            else:
+                if args is not None and validate_on_preview(self._config()):
+                    failures.extend(self._confirm_version_exists(args, settings))
+        return CheckResult(news, failures)
+
+    def _confirm_version_exists(self, args: ExecutionArgs, settings: ConnectionSettings) -> list[CheckFailure]:
+        key = (str(settings.base_url), settings.project, args.workflow_external_id, args.version)
+        if key in _known_versions:
+            return []
+        hint = " (set `pulumi config set cdf:validateOnPreview false` to skip this check)"
+        try:
+            found = client_for(settings).retrieve_workflow_version(args.workflow_external_id, args.version)
+        except CdfAuthError as exc:
+            return [CheckFailure("connection", f"could not sign in to CDF to confirm the workflow version: {exc}")]
+        except CdfError as exc:
+            return [CheckFailure("version", f"could not confirm that the workflow version exists: {exc}{hint}")]
+        if found is None:
+            return [
+                CheckFailure(
+                    "version",
+                    f"{_describe_run(args, settings)} does not exist; check workflow_external_id and version{hint}",
+                )
+            ]
+        _known_versions.add(key)
+        return []
+
+    # --- diff ----------------------------------------------------------------------------------------
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # `__provider` is deliberately not compared: a package upgrade must not re-run a workflow.
+        replaces = [p for p in REPLACE_PROPERTIES if not _same(olds.get(p), news.get(p))]
+        replaces += self._connection_target_changes(olds, news)
+        updates = []
+        for prop in SETTING_PROPERTIES:
+            default: Any = DEFAULT_TIMEOUT_SECONDS if prop == "timeout_seconds" else False
+            old = olds.get(prop, default)
+            new = news.get(prop)
+            if not _same(default if old is None else old, default if new is None else new):
+                updates.append(prop)
+        stored = olds.get("credentials_fingerprint")
+        if isinstance(stored, Mapping) and "salt" in stored:
+            for prop in CREDENTIAL_PROPERTIES:
+                if prop in replaces:
+                    continue
+                value = news.get(prop)
+                if contains_unknown(value) or _fingerprint(value, str(stored["salt"])) != stored.get(prop):
+                    updates.append(prop)
+        return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False)
+
+    def _connection_target_changes(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+        """The execution lives in one project at one URL; pointing the resource elsewhere runs it again."""
+        connection = news.get("connection")
+        if contains_unknown(connection):
+            return ["connection"]
+        if not olds.get("project") or not olds.get("base_url"):
+            return []
+        try:
+            settings = self._settings(connection)
+        except (WorkflowExecutionError, ValueError):
+            return []  # check reports an unresolvable connection
+        if settings.project != olds["project"] or settings.base_url != olds["base_url"]:
+            return ["connection"]
+        return []
+
+    # --- create --------------------------------------------------------------------------------------
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        args = self._validated(props)
+        settings = self._settings(args.connection)
+        client = client_for(settings)
+        label = _label(props)
+        metadata = dict(args.metadata or {})
+        marker = None
+        if len(metadata) < MAX_METADATA_PAIRS:
+            marker = uuid.uuid4().hex
+            metadata[RUN_MARKER_KEY] = marker
+        credentials = None
+        if args.client_credentials is not None:
+            credentials = ClientCredentials(
+                client_id=args.client_credentials.client_id,
+                client_secret=args.client_credentials.client_secret,
+            )
+        started_ms = int(time.time() * 1000)
+        what = _describe_run(args, settings)
+        _report(label, f"running {what}")
+        try:
+            execution: WorkflowExecution = client.run(
+                args.workflow_external_id,
+                args.version,
+                input=restore_integers(args.input) if args.input is not None else None,
+                metadata=metadata or None,
+                client_credentials=credentials,
+                nonce=args.nonce.get_secret_value() if args.nonce is not None else None,
+            )
+        except ExecutionMayHaveStartedError as exc:
+            execution = self._recover_lost_run(client, args, settings, marker, started_ms, exc, label)
+        except CdfError as exc:
+            raise WorkflowExecutionError(
+                f"Could not run {what}: {exc}. No execution was started; the next `pulumi up` tries again."
+            ) from None
+        _report(label, f"started execution {execution.id} ({execution.status})")
+
+        outs = self._outputs(props, settings)
+        outs.update(_execution_outputs(execution))
+        if args.wait_for_completion:
+            detailed = self._wait(client, execution.id, args, what, label)
+            outs.update(_execution_outputs(detailed))
+        return CreateResult(execution.id, outs)
+
+    def _validated(self, props: Mapping[str, Any]) -> ExecutionArgs:
+        args, problems = validate(props)
+        if problems:
+            raise WorkflowExecutionError("; ".join(f"{p}: {r}" for p, r in problems))
+        if args is None:
+            raise WorkflowExecutionError("inputs are still unknown; nothing was run")
+        return args
+
+    def _recover_lost_run(
+        self,
+        client: CdfClient,
+        args: ExecutionArgs,
+        settings: ConnectionSettings,
+        marker: str | None,
+        started_ms: int,
+        lost: ExecutionMayHaveStartedError,
+        label: str,
+    ) -> WorkflowExecution:
+        """The run request's reply was lost. Find the execution by its marker instead of running again."""
+        what = _describe_run(args, settings)
+        check_list = (
+            f"Check the executions of workflow '{args.workflow_external_id}' version '{args.version}' in CDF "
+            "before the next `pulumi up`, which will run the workflow again"
+        )
+        if marker is None:
+            raise WorkflowExecutionError(
+                f"The reply to the run request for {what} was lost ({lost}), and the execution cannot be "
+                f"identified because metadata already holds {MAX_METADATA_PAIRS} pairs (one free pair lets "
+                f"the provider tag the run). {check_list}."
+            ) from None
+        _report(label, f"reply to the run request was lost; looking for the execution tagged {marker}")
+        # Allow for clock skew between this machine and CDF when filtering by creation time.
+        since = started_ms - 5 * 60 * 1000
+        problem: str | None = None
+        for attempt in range(4):
+            if attempt:
+                time.sleep(2.0 * attempt)
+            try:
+                executions = client.list_executions(
+                    workflow_filters=[(args.workflow_external_id, args.version)], created_time_start=since
+                )
+            except CdfError as exc:
+                problem = str(exc)
+                continue
+            for execution in executions:
+                if (execution.metadata or {}).get(RUN_MARKER_KEY) == marker:
+                    _report(label, f"found execution {execution.id} started by the lost request")
+                    return execution
+        detail = f" (listing executions failed: {problem})" if problem else ""
+        raise WorkflowExecutionError(
+            f"The reply to the run request for {what} was lost ({lost}), and no execution tagged "
+            f"{RUN_MARKER_KEY}={marker} was found{detail}; it may still appear. {check_list}."
+        ) from None
+
+    def _wait(
+        self, client: CdfClient, execution_id: str, args: ExecutionArgs, what: str, label: str
+    ) -> WorkflowExecutionDetailed:
+        waiter = ExecutionWaiter(client, execution_id, timeout=args.timeout_seconds, report=lambda m: _report(label, m))
+        result = waiter.wait()
+        if result.outcome is WaitOutcome.COMPLETED:
+            assert result.execution is not None
+            return result.execution
+        raise WorkflowExecutionError(result.message(what))
+
+    def _outputs(self, props: Mapping[str, Any], settings: ConnectionSettings) -> dict[str, Any]:
+        """The non-secret inputs as given, the resolved connection target and the credential fingerprints."""
+        outs: dict[str, Any] = {
+            "workflow_external_id": props.get("workflow_external_id"),
+            "version": props.get("version"),
+            "input": props.get("input"),
+            "metadata": props.get("metadata"),
+            "triggers": props.get("triggers"),
+            "wait_for_completion": bool(props.get("wait_for_completion") or False),
+            "timeout_seconds": props.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS,
+            "cancel_on_delete": bool(props.get("cancel_on_delete") or False),
+            "connection": _public_connection(props.get("connection")),
+            "project": settings.project,
+            "base_url": settings.base_url,
+            "pulumi_resource": props.get("pulumi_resource"),
+            "credentials_fingerprint": _fingerprints(props),
+        }
+        return outs
+
+    # --- read ----------------------------------------------------------------------------------------
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        settings = self._settings(props.get("connection"))
+        try:
+            execution = client_for(settings).retrieve_execution(id_)
+        except CdfNotFoundError:
+            return ReadResult(None, {})  # gone from CDF: the engine removes it from state
+        except CdfError as exc:
+            raise WorkflowExecutionError(
+                f"Could not read execution {id_} in CDF project '{settings.project}': {exc}"
+            ) from None
+        outs = dict(props)
+        outs.pop("__provider", None)
+        # Adopted executions (WorkflowExecution.get) take their identity from CDF, not the program.
+        if not outs.get("workflow_external_id"):
+            outs["workflow_external_id"] = execution.workflow_external_id
+            outs["version"] = execution.version
+            outs["input"] = execution.input
+            metadata = dict(execution.metadata or {})
+            metadata.pop(RUN_MARKER_KEY, None)
+            outs["metadata"] = metadata or None
+        outs.setdefault("project", settings.project)
+        outs.setdefault("base_url", settings.base_url)
+        if not outs.get("project"):
+            outs["project"] = settings.project
+        if not outs.get("base_url"):
+            outs["base_url"] = settings.base_url
+        outs.update(_execution_outputs(execution))
+        inputs = {k: outs.get(k) for k in (*REPLACE_PROPERTIES, *SETTING_PROPERTIES, "connection", "pulumi_resource")}
+        return ReadResult(id_, outs, inputs)
+
+    # --- update --------------------------------------------------------------------------------------
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        # Only settings changed (diff replaces for anything else): store them, run nothing.
+        outs = {k: v for k, v in olds.items() if k != "__provider"}
+        settings = self._settings(news.get("connection"))
+        fresh = self._outputs(news, settings)
+        for key in (*SETTING_PROPERTIES, "connection", "credentials_fingerprint", "pulumi_resource"):
+            outs[key] = fresh[key]
+        return UpdateResult(outs)
+
+    # --- delete --------------------------------------------------------------------------------------
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        if not props.get("cancel_on_delete"):
+            return  # an execution is history; deleting the resource only forgets it
+        settings = self._settings(props.get("connection"))
+        client = client_for(settings)
+        label = _label(props)
+        try:
+            execution = client.retrieve_execution(id_)
+        except CdfNotFoundError:
+            return
+        except CdfError as exc:
+            raise WorkflowExecutionError(f"Could not read execution {id_} to cancel it: {exc}") from None
+        if execution.status != "RUNNING":
+            _report(label, f"execution {id_} already {execution.status}; nothing to cancel")
+            return
+        reason = f"Cancelled by Pulumi: resource {label} was deleted or replaced"[:500]
+        try:
+            client.cancel_execution(id_, reason=reason)
+        except CdfNotFoundError:
+            return
+        except CdfApiError as exc:
+            if exc.status in (400, 409):
+                return  # it finished between our read and the cancel
+            raise WorkflowExecutionError(f"Could not cancel execution {id_}: {exc}") from None
+        except CdfError as exc:
+            raise WorkflowExecutionError(f"Could not cancel execution {id_}: {exc}") from None
+        _report(label, f"cancelled execution {id_}")

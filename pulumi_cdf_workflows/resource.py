@@ -1,0 +1,152 @@
+"""The Pulumi surface: the WorkflowExecution resource and its typed arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi import Input, Output, ResourceOptions
+
+from pulumi_cdf_workflows.config import CdfConnection
+from pulumi_cdf_workflows.provider import EXECUTION_OUTPUTS, WorkflowExecutionProvider
+
+# Inputs that carry secrets. They are always secret in state and never returned as outputs.
+SECRET_INPUTS = ["client_credentials", "nonce", "connection"]
+
+
+@dataclass
+class ClientCredentials:
+    """OAuth client credentials that the execution's CDF session is created with.
+
+    `client_secret` is always treated as a secret, also when given as a plain string.
+    """
+
+    client_id: Input[str]
+    client_secret: Input[str]
+
+    def to_props(self) -> dict[str, Any]:
+        return {"client_id": self.client_id, "client_secret": Output.secret(self.client_secret)}
+
+
+def _credentials_props(value: ClientCredentials | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, ClientCredentials):
+        return value.to_props()
+    return ClientCredentials(client_id=value["client_id"], client_secret=value["client_secret"]).to_props()
+
+
+def _connection_props(value: CdfConnection | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, CdfConnection):
+        return value.to_props()
+    return CdfConnection(**value).to_props()
+
+
+class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExecution"):
+    """One run of a CDF workflow version, started when the resource is created.
+
+    Creating the resource runs `workflow_external_id`/`version` with `input` and `metadata`; the resource
+    id is the execution id. A change to the workflow, version, input, metadata or `triggers` runs the
+    workflow again (replacement); other changes are stored without running anything.
+
+    >>> run = WorkflowExecution("backfill", workflow_external_id="foo", version="1", input={"a": 1})
+    >>> pulumi.export("status", run.status)
+    """
+
+    execution_id: Output[str]
+    """The CDF execution id (also the resource id)."""
+    status: Output[str]
+    """RUNNING, COMPLETED, FAILED, TIMED_OUT or TERMINATED, as CDF spells it."""
+    engine_execution_id: Output[str | None]
+    created_time: Output[int]
+    """Epoch milliseconds."""
+    start_time: Output[int | None]
+    end_time: Output[int | None]
+    reason_for_incompletion: Output[str | None]
+    executed_tasks: Output[list[dict[str, Any]]]
+    """Task results (external id, status, times, reason, bounded output) once the provider has read them."""
+    workflow_external_id: Output[str]
+    version: Output[str]
+    input: Output[dict[str, Any] | None]
+    metadata: Output[dict[str, str] | None]
+    triggers: Output[list[Any] | None]
+    wait_for_completion: Output[bool]
+    timeout_seconds: Output[float]
+    cancel_on_delete: Output[bool]
+    project: Output[str]
+    """The CDF project the execution runs in."""
+    base_url: Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        workflow_external_id: Input[str] | None = None,
+        version: Input[str] | None = None,
+        input: Input[Mapping[str, Any]] | None = None,
+        metadata: Input[Mapping[str, Input[str]]] | None = None,
+        client_credentials: ClientCredentials | Mapping[str, Any] | None = None,
+        nonce: Input[str] | None = None,
+        triggers: Input[Sequence[Any]] | None = None,
+        wait_for_completion: Input[bool] | None = None,
+        timeout_seconds: Input[float] | None = None,
+        cancel_on_delete: Input[bool] | None = None,
+        connection: CdfConnection | Mapping[str, Any] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None:
+        """Run workflow `workflow_external_id` version `version` when this resource is created.
+
+        :param workflow_external_id: external id of the workflow.
+        :param version: version of the workflow.
+        :param input: the execution's input, a JSON object of at most 100 KB (`${workflow.input}`).
+        :param metadata: at most 10 string pairs; keys at most 32 characters, values at most 255.
+        :param client_credentials: credentials the execution's session is created with.
+        :param nonce: a session nonce to bind the execution to instead of creating a session.
+        :param triggers: arbitrary values; any change runs the workflow again.
+        :param wait_for_completion: create waits for the execution to end and fails unless it COMPLETED.
+        :param timeout_seconds: how long create waits (default 3600).
+        :param cancel_on_delete: delete and replacement cancel the execution if it is still running.
+        :param connection: per-resource CDF connection; overrides stack config and environment.
+        """
+        adopting = opts is not None and opts.id is not None
+        if not adopting and (workflow_external_id is None or version is None):
+            raise TypeError("WorkflowExecution needs workflow_external_id and version")
+        props: dict[str, Any] = {
+            "workflow_external_id": workflow_external_id,
+            "version": version,
+            "input": input,
+            "metadata": metadata,
+            "client_credentials": _credentials_props(client_credentials),
+            "nonce": Output.secret(nonce) if nonce is not None else None,
+            "triggers": triggers,
+            "wait_for_completion": wait_for_completion,
+            "timeout_seconds": timeout_seconds,
+            "cancel_on_delete": cancel_on_delete,
+            "connection": _connection_props(connection),
+            "pulumi_resource": f"{pulumi.get_stack()}/{resource_name}",
+            "project": None,
+            "base_url": None,
+        }
+        props.update({name: None for name in EXECUTION_OUTPUTS})
+        secret_opts = ResourceOptions(additional_secret_outputs=SECRET_INPUTS)
+        super().__init__(WorkflowExecutionProvider(), resource_name, props, ResourceOptions.merge(opts, secret_opts))
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        execution_id: Input[str],
+        connection: CdfConnection | Mapping[str, Any] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> WorkflowExecution:
+        """Look up an execution started elsewhere (a trigger, the toolkit, a person). Runs nothing, and
+        `pulumi destroy` never cancels it. Use this instead of `import_`, which dynamic providers cannot
+        support (pulumi/pulumi#16175)."""
+        return WorkflowExecution(
+            resource_name,
+            connection=connection,
+            opts=ResourceOptions.merge(opts, ResourceOptions(id=execution_id)),
+        )

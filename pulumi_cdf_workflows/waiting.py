@@ -1,0 +1,187 @@
+"""Waiting for a workflow execution to end: the polling schedule, progress reports and the final verdict."""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pulumi_cdf_workflows.cdf.errors import CdfError, CdfNotFoundError
+from pulumi_cdf_workflows.cdf.models import WorkflowExecutionDetailed, WorkflowTaskExecution
+
+TASK_OUTPUT_LIMIT_BYTES = 4096
+_FINISHED_TASK = (
+    "COMPLETED",
+    "COMPLETED_WITH_ERRORS",
+    "FAILED",
+    "FAILED_WITH_TERMINAL_ERROR",
+    "TIMED_OUT",
+    "CANCELED",
+    "CANCELLED",
+    "SKIPPED",
+)
+_FAILED_TASK = ("FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT", "COMPLETED_WITH_ERRORS")
+
+
+class _ExecutionReader(Protocol):
+    def retrieve_execution(self, execution_id: str) -> WorkflowExecutionDetailed: ...
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """Delays between status reads: quick at first, then about 10% of the time already waited.
+
+    The first reads come 1 s, 1.5 s, 2.25 s ... apart, capped at 15 s, so a short run is noticed quickly.
+    Past `cap` / `proportion` seconds (150 s) the delay grows with the time already waited, up to
+    `max_delay`, so an hour-long run costs a few dozen reads and ends at most ~10% later than it could.
+    """
+
+    first: float = 1.0
+    factor: float = 1.5
+    cap: float = 15.0
+    proportion: float = 0.1
+    max_delay: float = 120.0
+
+    def delay(self, reads_so_far: int, elapsed: float) -> float:
+        """Seconds to sleep before the next read, given the reads made and the seconds waited so far."""
+        quick = min(self.first * self.factor ** min(reads_so_far, 64), self.cap)
+        return min(max(quick, elapsed * self.proportion), self.max_delay)
+
+    def count_reads(self, duration: float) -> int:
+        """How many reads a wait for an execution lasting `duration` seconds makes (for docs and benchmarks)."""
+        elapsed, reads = 0.0, 0
+        while elapsed < duration:
+            elapsed += self.delay(reads, elapsed)
+            reads += 1
+        return reads
+
+
+class WaitOutcome(enum.Enum):
+    COMPLETED = "completed"
+    ENDED_UNSUCCESSFULLY = "ended unsuccessfully"
+    STILL_RUNNING = "still running"
+    VANISHED = "vanished"
+
+
+@dataclass
+class WaitResult:
+    outcome: WaitOutcome
+    execution_id: str
+    execution: WorkflowExecutionDetailed | None
+    waited_seconds: float
+    reads: int
+    timeout: float
+    last_error: str | None = None
+
+    def message(self, what: str) -> str:
+        """The error a user sees when the wait did not end in COMPLETED."""
+        again = "Nothing was recorded in the stack, so the next `pulumi up` runs the workflow again"
+        if self.outcome is WaitOutcome.STILL_RUNNING:
+            status = self.execution.status if self.execution else "RUNNING"
+            seen = f" (last read failed: {self.last_error})" if self.last_error else ""
+            return (
+                f"Gave up waiting for execution {self.execution_id} of {what} after {self.timeout:g} s "
+                f"(timeout_seconds): it is still {status} and was not cancelled{seen}. {again}, starting a "
+                f"second execution while this one may still run: cancel it in CDF first if two must not run "
+                f"at once, or raise timeout_seconds."
+            )
+        if self.outcome is WaitOutcome.VANISHED:
+            return f"Execution {self.execution_id} of {what} disappeared from CDF while waiting for it. {again}."
+        assert self.execution is not None
+        execution = self.execution
+        reason = f": {execution.reason_for_incompletion}" if execution.reason_for_incompletion else ""
+        failed = [
+            f"{t.external_id} ({t.status}{': ' + t.reason_for_incompletion if t.reason_for_incompletion else ''})"
+            for t in execution.executed_tasks
+            if t.status in _FAILED_TASK
+        ]
+        tasks = f" Failed tasks: {', '.join(failed)}." if failed else ""
+        return f"Execution {self.execution_id} of {what} ended {execution.status}{reason}.{tasks} {again}."
+
+
+@dataclass
+class ExecutionWaiter:
+    """Polls the detailed execution until it leaves RUNNING or `timeout` seconds have passed."""
+
+    client: _ExecutionReader
+    execution_id: str
+    timeout: float
+    report: Callable[[str], None] = lambda _message: None
+    schedule: PollSchedule = field(default_factory=PollSchedule)
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    def wait(self) -> WaitResult:
+        start = self.clock()
+        deadline = start + self.timeout
+        last: WorkflowExecutionDetailed | None = None
+        last_error: str | None = None
+        reported_tasks: set[str] = set()
+        reads = 0
+        while (remaining := deadline - self.clock()) > 0:
+            self.sleep(min(self.schedule.delay(reads, self.clock() - start), remaining))
+            reads += 1
+            try:
+                current = self.client.retrieve_execution(self.execution_id)
+            except CdfNotFoundError:
+                return WaitResult(
+                    WaitOutcome.VANISHED, self.execution_id, last, self.clock() - start, reads, self.timeout
+                )
+            except CdfError as exc:
+                # The client already retried; keep waiting, the execution runs on regardless.
+                last_error = str(exc)
+                self.report(f"could not read execution {self.execution_id}: {exc}; still waiting")
+                continue
+            last_error = None
+            self._report_progress(last, current, reported_tasks, self.clock() - start)
+            last = current
+            if current.status != "RUNNING":
+                outcome = WaitOutcome.COMPLETED if current.status == "COMPLETED" else WaitOutcome.ENDED_UNSUCCESSFULLY
+                return WaitResult(outcome, self.execution_id, current, self.clock() - start, reads, self.timeout)
+        return WaitResult(
+            WaitOutcome.STILL_RUNNING, self.execution_id, last, self.clock() - start, reads, self.timeout, last_error
+        )
+
+    def _report_progress(
+        self,
+        previous: WorkflowExecutionDetailed | None,
+        current: WorkflowExecutionDetailed,
+        reported_tasks: set[str],
+        elapsed: float,
+    ) -> None:
+        for task in current.executed_tasks:
+            key = task.id or task.external_id
+            if task.status in _FINISHED_TASK and key not in reported_tasks:
+                reported_tasks.add(key)
+                reason = f": {task.reason_for_incompletion}" if task.reason_for_incompletion else ""
+                self.report(f"task {task.external_id} {task.status}{reason}")
+        if previous is None or previous.status != current.status:
+            self.report(f"execution {current.id} is {current.status} after {elapsed:.0f} s")
+
+
+def _bounded_output(output: dict[str, Any] | None) -> Any:
+    if output is None:
+        return None
+    size = len(json.dumps(output, separators=(",", ":"), default=str).encode())
+    if size <= TASK_OUTPUT_LIMIT_BYTES:
+        return output
+    return {"truncated": True, "bytes": size, "limit": TASK_OUTPUT_LIMIT_BYTES}
+
+
+def compact_tasks(tasks: Sequence[WorkflowTaskExecution]) -> list[dict[str, Any]]:
+    """Task results small enough for stack state: identity, status, times, reason and a bounded output."""
+    return [
+        {
+            "external_id": t.external_id,
+            "status": t.status,
+            "task_type": t.task_type,
+            "start_time": t.start_time,
+            "end_time": t.end_time,
+            "reason_for_incompletion": t.reason_for_incompletion,
+            "output": _bounded_output(t.output),
+        }
+        for t in tasks
+    ]

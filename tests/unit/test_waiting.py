@@ -1,0 +1,141 @@
+"""The polling schedule and the verdicts of a wait, with a fake clock (no sleeping)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_cdf_workflows.cdf.errors import CdfConnectionError, CdfNotFoundError
+from pulumi_cdf_workflows.cdf.models import WorkflowExecutionDetailed
+from pulumi_cdf_workflows.waiting import ExecutionWaiter, PollSchedule, WaitOutcome, compact_tasks
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _execution(status: str, tasks: list[dict[str, Any]] | None = None, reason: str | None = None) -> WorkflowExecutionDetailed:
+    return WorkflowExecutionDetailed.model_validate(
+        {
+            "id": "e1",
+            "workflowExternalId": "wf",
+            "version": "1",
+            "status": status,
+            "createdTime": 1,
+            "reasonForIncompletion": reason,
+            "executedTasks": tasks or [],
+        }
+    )
+
+
+class ScriptedReader:
+    """Answers with RUNNING until `finish_at` seconds on the fake clock, then with `final`."""
+
+    def __init__(self, clock: FakeClock, finish_at: float, final: WorkflowExecutionDetailed | Exception) -> None:
+        self.clock, self.finish_at, self.final, self.reads = clock, finish_at, final, 0
+
+    def retrieve_execution(self, execution_id: str) -> WorkflowExecutionDetailed:
+        self.reads += 1
+        if self.clock.now < self.finish_at:
+            return _execution("RUNNING")
+        if isinstance(self.final, Exception):
+            raise self.final
+        return self.final
+
+
+def _wait(reader: ScriptedReader, clock: FakeClock, timeout: float, messages: list[str] | None = None) -> Any:
+    return ExecutionWaiter(
+        reader, "e1", timeout=timeout, report=(messages if messages is not None else []).append,
+        sleep=clock.sleep, clock=clock,
+    ).wait()
+
+
+def test_schedule_starts_near_one_second_and_caps_near_fifteen() -> None:
+    schedule = PollSchedule()
+    delays = []
+    elapsed = 0.0
+    for reads in range(12):
+        delay = schedule.delay(reads, elapsed)
+        delays.append(delay)
+        elapsed += delay
+    assert delays[:4] == [1.0, 1.5, 2.25, 3.375]
+    assert max(delays) == 15.0
+
+
+def test_an_hour_long_wait_costs_a_few_dozen_reads() -> None:
+    schedule = PollSchedule()
+    assert schedule.count_reads(600) <= 35
+    assert schedule.count_reads(3600) <= 60
+
+
+def test_completed_execution_ends_the_wait_and_reports_tasks() -> None:
+    clock = FakeClock()
+    final = _execution("COMPLETED", [{"externalId": "t1", "status": "COMPLETED", "taskType": "cdf", "output": {}}])
+    reader = ScriptedReader(clock, 20, final)
+    messages: list[str] = []
+    result = _wait(reader, clock, 3600, messages)
+    assert result.outcome is WaitOutcome.COMPLETED
+    assert result.reads == reader.reads
+    assert any("task t1 COMPLETED" in m for m in messages)
+    assert any("COMPLETED" in m and "execution e1" in m for m in messages)
+
+
+def test_failed_execution_message_names_id_status_reason_and_failed_tasks() -> None:
+    clock = FakeClock()
+    final = _execution(
+        "FAILED",
+        [
+            {"externalId": "ok", "status": "COMPLETED", "taskType": "cdf"},
+            {"externalId": "load", "status": "FAILED", "taskType": "function", "reasonForIncompletion": "boom"},
+        ],
+        reason="Task load failed",
+    )
+    result = _wait(ScriptedReader(clock, 5, final), clock, 3600)
+    assert result.outcome is WaitOutcome.ENDED_UNSUCCESSFULLY
+    message = result.message("workflow 'wf' version '1'")
+    assert "e1" in message and "FAILED" in message and "Task load failed" in message
+    assert "load (FAILED: boom)" in message
+    assert "next `pulumi up` runs the workflow again" in message
+
+
+def test_our_timeout_says_still_running_and_not_cancelled() -> None:
+    clock = FakeClock()
+    result = _wait(ScriptedReader(clock, 10_000, _execution("COMPLETED")), clock, 30)
+    assert result.outcome is WaitOutcome.STILL_RUNNING
+    assert clock.now == 30  # the last sleep is cut to the deadline
+    message = result.message("workflow 'wf' version '1'")
+    assert "after 30 s" in message and "still RUNNING" in message and "was not cancelled" in message
+
+
+def test_read_errors_do_not_end_the_wait() -> None:
+    clock = FakeClock()
+    reader = ScriptedReader(clock, 3, CdfConnectionError("unreachable"))
+    result = _wait(reader, clock, 10)
+    assert result.outcome is WaitOutcome.STILL_RUNNING
+    assert "unreachable" in result.message("wf")
+
+
+def test_vanished_execution_ends_the_wait() -> None:
+    clock = FakeClock()
+    result = _wait(ScriptedReader(clock, 2, CdfNotFoundError("gone", status=404)), clock, 100)
+    assert result.outcome is WaitOutcome.VANISHED
+
+
+def test_task_outputs_are_bounded_in_state() -> None:
+    execution = _execution(
+        "COMPLETED",
+        [
+            {"externalId": "small", "status": "COMPLETED", "taskType": "cdf", "output": {"statusCode": 200}},
+            {"externalId": "big", "status": "COMPLETED", "taskType": "cdf", "output": {"response": "x" * 10_000}},
+        ],
+    )
+    small, big = compact_tasks(execution.executed_tasks)
+    assert small["output"] == {"statusCode": 200}
+    assert big["output"]["truncated"] is True
+    assert big["output"]["bytes"] > 10_000
