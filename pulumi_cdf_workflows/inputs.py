@@ -12,9 +12,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from pulumi.output import Unknown
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
-# The engine's marker for a value that is not known until apply time (pulumi.runtime.rpc.UNKNOWN).
+# The engine's marker for a value that is not known until apply time (pulumi.runtime.rpc.UNKNOWN). The
+# plugin hands check and diff `pulumi.output.Unknown` objects instead; both mean the same.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 MAX_ID_LENGTH = 255
@@ -42,7 +44,7 @@ PROPERTIES = (
 
 
 def is_unknown(value: Any) -> bool:
-    return isinstance(value, str) and value == UNKNOWN
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
 
 
 def contains_unknown(value: Any) -> bool:

@@ -54,7 +54,7 @@ def test_missing_settings_name_the_config_key_and_environment_variable() -> None
 
 def test_half_configured_oauth_names_what_is_missing() -> None:
     env = {k: v for k, v in OAUTH_ENV.items() if k != "IDP_CLIENT_SECRET"}
-    with pytest.raises(ConnectionConfigError, match="cdf:clientSecret.*IDP_CLIENT_SECRET"):
+    with pytest.raises(ConnectionConfigError, match=r"cdf:clientSecret.*IDP_CLIENT_SECRET"):
         resolve_connection(None, {}, env)
 
 

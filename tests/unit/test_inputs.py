@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pulumi.output import Unknown
 
 from pulumi_cdf_workflows.inputs import UNKNOWN, canonical_json, restore_integers, validate
 
@@ -75,7 +76,9 @@ def test_nonce_with_client_credentials_is_refused() -> None:
 
 
 def test_failure_messages_never_echo_secrets() -> None:
-    _, failures = validate(_props(nonce="nonce-value", client_credentials={"client_id": "i", "client_secret": "s3cr3t"}))
+    _, failures = validate(
+        _props(nonce="nonce-value", client_credentials={"client_id": "i", "client_secret": "s3cr3t"})
+    )
     assert failures
     assert all("s3cr3t" not in reason and "nonce-value" not in reason for _, reason in failures)
 
@@ -106,3 +109,10 @@ def test_integral_floats_become_integers_again() -> None:
 def test_canonical_json_ignores_key_order_and_float_integers() -> None:
     assert canonical_json({"a": 1, "b": 2}) == canonical_json({"b": 2.0, "a": 1.0})
     assert canonical_json({"a": 1}) != canonical_json({"a": 1.5})
+
+
+def test_unknown_objects_from_the_plugin_count_as_unknown() -> None:
+    # The plugin deserializes preview unknowns in check and diff as pulumi.output.Unknown objects.
+    args, failures = validate(_props(version=Unknown(), input={"a": Unknown()}))  # type: ignore[no-untyped-call]
+    assert failures == []
+    assert args is None

@@ -20,7 +20,9 @@ class FakeClock:
         self.now += seconds
 
 
-def _execution(status: str, tasks: list[dict[str, Any]] | None = None, reason: str | None = None) -> WorkflowExecutionDetailed:
+def _execution(
+    status: str, tasks: list[dict[str, Any]] | None = None, reason: str | None = None
+) -> WorkflowExecutionDetailed:
     return WorkflowExecutionDetailed.model_validate(
         {
             "id": "e1",
@@ -51,8 +53,12 @@ class ScriptedReader:
 
 def _wait(reader: ScriptedReader, clock: FakeClock, timeout: float, messages: list[str] | None = None) -> Any:
     return ExecutionWaiter(
-        reader, "e1", timeout=timeout, report=(messages if messages is not None else []).append,
-        sleep=clock.sleep, clock=clock,
+        reader,
+        "e1",
+        timeout=timeout,
+        report=(messages if messages is not None else []).append,
+        sleep=clock.sleep,
+        clock=clock,
     ).wait()
 
 
