@@ -37,6 +37,9 @@ _BY_NAME = {f.name: f for f in FIELDS}
 _OAUTH = ("token_url", "client_id", "client_secret", "scopes", "audience")
 _SECRET = ("client_secret", "token")
 VALIDATE_ON_PREVIEW_KEY = "cdf:validateOnPreview"
+# Seconds to wait for CDF's reply to one request (the client's read timeout).
+READ_TIMEOUT_KEY, READ_TIMEOUT_ENV = "cdf:readTimeout", "CDF_READ_TIMEOUT"
+STACK_CONFIG_KEYS = (*(f.config_key for f in FIELDS), VALIDATE_ON_PREVIEW_KEY, READ_TIMEOUT_KEY)
 
 
 class ConnectionConfigError(ValueError):
@@ -131,6 +134,9 @@ def resolve_connection(
         raise ConnectionConfigError("; ".join(missing))
     if "scopes" in merged:
         merged["scopes"] = _split_scopes(merged["scopes"])
+    read_timeout = stack_config.get(READ_TIMEOUT_KEY) or environ.get(READ_TIMEOUT_ENV)
+    if read_timeout:
+        merged["read_timeout"] = read_timeout
     try:
         return ConnectionSettings(**merged)
     except ValidationError as exc:

@@ -38,7 +38,12 @@ from pulumi_cdf_workflows.cdf.errors import (
     ExecutionMayHaveStartedError,
 )
 from pulumi_cdf_workflows.cdf.models import WorkflowExecution, WorkflowExecutionDetailed
-from pulumi_cdf_workflows.config import FIELDS, ConnectionConfigError, resolve_connection, validate_on_preview
+from pulumi_cdf_workflows.config import (
+    STACK_CONFIG_KEYS,
+    ConnectionConfigError,
+    resolve_connection,
+    validate_on_preview,
+)
 from pulumi_cdf_workflows.inputs import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_METADATA_PAIRS,
@@ -175,7 +180,7 @@ class WorkflowExecutionProvider(ResourceProvider):
     # --- configuration -------------------------------------------------------------------------------
     def configure(self, req: ConfigureRequest) -> None:
         config: dict[str, Any] = {}
-        for key in [f.config_key for f in FIELDS] + ["cdf:validateOnPreview"]:
+        for key in STACK_CONFIG_KEYS:
             value = req.config.get(key)
             if value is not None:
                 config[key] = value

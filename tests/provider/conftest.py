@@ -54,8 +54,10 @@ class Stack:
     def register(self, name: str = "run", **kwargs: Any) -> Registration:
         kwargs.setdefault("workflow_external_id", WORKFLOW)
         kwargs.setdefault("version", VERSION)
-        registrations = capture_registrations(lambda: WorkflowExecution(name, **kwargs), stack="dev")
-        return registrations[0]
+        def program() -> None:
+            WorkflowExecution(name, **kwargs)
+
+        return capture_registrations(program, stack="dev")[0]
 
     def check(self, registration: Registration, olds: dict[str, Any] | None = None) -> dict[str, Any]:
         checked = self.plugin.check(registration.urn, olds or {}, registration.engine_inputs)

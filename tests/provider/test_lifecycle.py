@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from harness import UNKNOWN, PluginError
@@ -12,7 +13,7 @@ from pulumi_cdf_workflows import CdfConnection, ClientCredentials
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.emulator import CdfEmulator
 
-from .conftest import CDF_PROJECT, CLIENT_ID, CLIENT_SECRET, VERSION, WORKFLOW, Stack, start_stack, stack_config
+from .conftest import CDF_PROJECT, CLIENT_ID, CLIENT_SECRET, VERSION, WORKFLOW, Stack, stack_config, start_stack
 
 
 def _run_bodies(stack: Stack) -> list[dict[str, object]]:
@@ -46,7 +47,7 @@ def test_one_token_per_process_and_two_requests_per_execution(stack: Stack) -> N
     made = stack.api_requests()[before:]
     calls = [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in made]
     token_calls = [c for c in calls if c[1] == "token"]
-    api_calls = [c for c in calls if c[1] != "token" and not (c[0] == "GET")]
+    api_calls = [c for c in calls if c[1] != "token" and c[0] != "GET"]
     assert len(token_calls) == 1
     assert api_calls == [("POST", "sessions"), ("POST", "run")] * 3
 
@@ -149,8 +150,8 @@ def deployed(stack: Stack) -> Iterator[tuple[Stack, object]]:
     yield stack, stack.up(input={"a": 1, "b": {"c": 2}}, metadata={"team": "data"}, triggers=["v1"])
 
 
-def _diff(stack: Stack, outs: dict[str, object], **kwargs: object) -> tuple[str, list[str]]:
-    base: dict[str, object] = {"input": {"a": 1, "b": {"c": 2}}, "metadata": {"team": "data"}, "triggers": ["v1"]}
+def _diff(stack: Stack, outs: dict[str, Any], **kwargs: Any) -> tuple[str, list[str]]:
+    base: dict[str, Any] = {"input": {"a": 1, "b": {"c": 2}}, "metadata": {"team": "data"}, "triggers": ["v1"]}
     base.update(kwargs)
     registration = stack.register(**base)
     result = stack.plugin.diff(registration.urn, str(outs["execution_id"]), outs, registration.engine_inputs)
@@ -186,7 +187,7 @@ def test_a_new_provider_blob_alone_is_not_a_change(stack: Stack) -> None:
     ],
 )
 def test_changes_that_run_the_workflow_again_are_replacements_named_by_property(
-    stack: Stack, change: dict[str, object], replaced: list[str]
+    stack: Stack, change: dict[str, Any], replaced: list[str]
 ) -> None:
     run = stack.up(input={"a": 1, "b": {"c": 2}}, metadata={"team": "data"}, triggers=["v1"])
     assert _diff(stack, run.outs, **change) == ("SOME", replaced)
@@ -203,7 +204,7 @@ def test_changes_that_run_the_workflow_again_are_replacements_named_by_property(
         {"connection": {"audience": "https://example.com"}},
     ],
 )
-def test_settings_and_credentials_update_in_place(stack: Stack, change: dict[str, object]) -> None:
+def test_settings_and_credentials_update_in_place(stack: Stack, change: dict[str, Any]) -> None:
     run = stack.up(input={"a": 1, "b": {"c": 2}}, metadata={"team": "data"}, triggers=["v1"])
     assert _diff(stack, run.outs, **change) == ("SOME", [])
 
@@ -284,7 +285,7 @@ CHECK_FAILURES = [
 
 @pytest.mark.parametrize(("kwargs", "prop", "expected"), CHECK_FAILURES)
 def test_every_check_failure_names_property_and_limit(
-    stack: Stack, kwargs: dict[str, object], prop: str, expected: str
+    stack: Stack, kwargs: dict[str, Any], prop: str, expected: str
 ) -> None:
     registration = stack.register(**kwargs)
     failures = stack.plugin.check(registration.urn, {}, registration.engine_inputs).failures
