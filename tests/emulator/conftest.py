@@ -1,0 +1,87 @@
+"""Shared helpers for the emulator tests: a fast emulator and a small authenticated HTTP client."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import pytest
+import requests
+
+from pulumi_cdf_workflows.emulator import CdfEmulator
+
+T = TypeVar("T")
+PROJECT = "test-project"
+
+
+def wait_until(probe: Callable[[], T | None], timeout: float = 5.0, what: str = "condition") -> T:
+    """Polls `probe` until it returns something truthy; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)
+
+
+class Api:
+    """requests.Session bound to one emulator project with a bearer token."""
+
+    def __init__(self, emu: CdfEmulator, project: str = PROJECT) -> None:
+        self.emu = emu
+        self.project = project
+        self.http = requests.Session()
+        token = self.http.post(
+            emu.token_url,
+            data={"grant_type": "client_credentials", "client_id": "me", "client_secret": "s3cr3t"},
+        ).json()["access_token"]
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def url(self, path: str) -> str:
+        return f"{self.emu.base_url}/api/v1/projects/{self.project}{path}"
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.get(self.url(path), timeout=10, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> requests.Response:
+        return self.http.post(self.url(path), json=json, timeout=10, **kwargs)
+
+    def nonce(self) -> str:
+        response = self.post("/sessions", {"items": [{"tokenExchange": True}]})
+        assert response.status_code == 200, response.text
+        nonce: str = response.json()["items"][0]["nonce"]
+        return nonce
+
+    def run(self, xid: str = "wf", version: str = "1", **body: Any) -> requests.Response:
+        run_body = {"authentication": {"nonce": self.nonce()}, **body}
+        return self.post(f"/workflows/{xid}/versions/{version}/run", run_body)
+
+    def execution(self, execution_id: str) -> dict[str, Any]:
+        response = self.get(f"/workflows/executions/{execution_id}")
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    def wait_status(self, execution_id: str, *statuses: str, timeout: float = 5.0) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            data = self.execution(execution_id)
+            return data if data["status"] in statuses else None
+
+        return wait_until(probe, timeout, f"execution {execution_id} to reach {statuses}")
+
+
+@pytest.fixture
+def emu() -> Iterator[CdfEmulator]:
+    with CdfEmulator(task_duration=0.02) as emulator:
+        emulator.upsert_workflow_version(PROJECT, "wf", "1")
+        yield emulator
+
+
+@pytest.fixture
+def api(emu: CdfEmulator) -> Iterator[Api]:
+    client = Api(emu)
+    yield client
+    client.http.close()
