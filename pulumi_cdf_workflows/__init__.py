@@ -6,7 +6,7 @@ for tests in `pulumi_cdf_workflows.emulator`.
 """
 
 from pulumi_cdf_workflows._version import __version__
-from pulumi_cdf_workflows.config import CdfConnection
+from pulumi_cdf_workflows.config import CdfConnection, client_from_stack
 from pulumi_cdf_workflows.resource import ClientCredentials, WorkflowExecution
 
-__all__ = ["CdfConnection", "ClientCredentials", "WorkflowExecution", "__version__"]
+__all__ = ["CdfConnection", "ClientCredentials", "WorkflowExecution", "__version__", "client_from_stack"]

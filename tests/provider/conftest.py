@@ -54,6 +54,7 @@ class Stack:
     def register(self, name: str = "run", **kwargs: Any) -> Registration:
         kwargs.setdefault("workflow_external_id", WORKFLOW)
         kwargs.setdefault("version", VERSION)
+
         def program() -> None:
             WorkflowExecution(name, **kwargs)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 from harness import PluginError
@@ -16,7 +17,7 @@ from .conftest import CLIENT_SECRET, Stack, stack_config, start_stack
 RUN_PATH = r"/run$"
 
 
-def _create_fails(stack: Stack, **kwargs: object) -> str:
+def _create_fails(stack: Stack, **kwargs: Any) -> str:
     registration = stack.register(**kwargs)
     inputs = stack.check(registration)
     with pytest.raises(PluginError) as caught:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from harness import PluginError, capture_registrations
@@ -15,7 +17,7 @@ from pulumi_cdf_workflows.emulator import CdfEmulator
 
 from .conftest import CDF_PROJECT, VERSION, WORKFLOW, Stack, stack_config, start_stack
 
-TASKS = [
+TASKS: list[dict[str, Any]] = [
     {"externalId": "extract", "type": "cdf", "parameters": {"cdfRequest": {"resourcePath": "/x", "method": "GET"}}},
     {
         "externalId": "load",
@@ -27,12 +29,12 @@ TASKS = [
 
 
 @pytest.fixture
-def two_task_stack(emu: CdfEmulator) -> Stack:
+def two_task_stack(emu: CdfEmulator) -> Iterator[Stack]:
     emu.upsert_workflow_version(CDF_PROJECT, WORKFLOW, VERSION, tasks=TASKS)
     yield from start_stack(emu, stack_config(emu))
 
 
-def _create_error(stack: Stack, **kwargs: object) -> str:
+def _create_error(stack: Stack, **kwargs: Any) -> str:
     registration = stack.register(**kwargs)
     inputs = stack.check(registration)
     with pytest.raises(PluginError) as caught:

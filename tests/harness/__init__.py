@@ -1,0 +1,36 @@
+"""Test harness: capture a Pulumi program's registrations under mocks, then drive the real Python
+dynamic-provider plugin (``python -u -m pulumi.dynamic``) over gRPC with what the engine would send."""
+
+from ._values import UNKNOWN, is_secret, normalize_unknowns, strip_secrets, wrap_secret
+from .capture import PROVIDER_KEY, Registration, capture_registrations
+from .plugin import (
+    CheckResult,
+    ConfigureResult,
+    DiffChanges,
+    DiffResult,
+    PluginError,
+    PluginProcess,
+    PluginStartError,
+    ReadResult,
+    plugin_env,
+)
+
+__all__ = [
+    "PROVIDER_KEY",
+    "UNKNOWN",
+    "CheckResult",
+    "ConfigureResult",
+    "DiffChanges",
+    "DiffResult",
+    "PluginError",
+    "PluginProcess",
+    "PluginStartError",
+    "ReadResult",
+    "Registration",
+    "capture_registrations",
+    "is_secret",
+    "normalize_unknowns",
+    "plugin_env",
+    "strip_secrets",
+    "wrap_secret",
+]

@@ -1,0 +1,1 @@
+"""A toy dynamic provider used by the harness self-tests."""
