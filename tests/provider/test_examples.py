@@ -34,9 +34,13 @@ def test_example_creates_its_workflow_and_runs_it_once(example: str, workflow: s
             "proj:runClientId": "runner",
             "proj:runClientSecret": "runner-secret",
         }
-        program = EXAMPLES / example / "__main__.py"
+        path = EXAMPLES / example / "__main__.py"
+
+        def program() -> None:
+            runpy.run_path(str(path))
+
         registrations = capture_registrations(
-            lambda: runpy.run_path(str(program)) and None,
+            program,
             config=config,
             secret_config_keys=["cdf:clientSecret", "proj:runClientSecret"],
         )

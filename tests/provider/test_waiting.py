@@ -209,3 +209,28 @@ def test_get_reads_an_execution_started_elsewhere_and_runs_nothing(two_task_stac
     assert [t["external_id"] for t in read.outs["executed_tasks"]] == ["extract", "load"]
     assert not read.outs.get("cancel_on_delete")
     assert len(stack.executions()) == before
+
+
+@pytest.mark.parametrize(
+    ("outcome", "final"),
+    [
+        ("COMPLETED", "COMPLETED"),
+        ("FAILED", "FAILED"),
+        ("TIMED_OUT", "TIMED_OUT"),
+        ("RUN_UNTIL_CANCELLED", "TERMINATED"),
+    ],
+)
+def test_refresh_after_each_outcome_reads_the_final_status(two_task_stack: Stack, outcome: str, final: str) -> None:
+    stack = two_task_stack
+    stack.emu.set_outcome(WORKFLOW, VERSION, outcome)  # type: ignore[arg-type]
+    run = stack.up()
+    if outcome == "RUN_UNTIL_CANCELLED":
+        operator = CdfClient(ConnectionSettings(project=CDF_PROJECT, base_url=stack.emu.base_url, token="static-op"))
+        operator.cancel_execution(run.id, reason="operator")
+    deadline = time.monotonic() + 10
+    while stack.executions()[0]["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    read = stack.plugin.read(run.registration.urn, run.id, run.outs)
+    assert read.outs["status"] == final
+    assert read.outs["end_time"]
+    assert len(stack.executions()) == 1
