@@ -74,9 +74,9 @@ def _source_values(
 
 
 def _merge(sources: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per field, the first source that sets it wins. The way of authenticating (a static token or OAuth
-    client credentials) is taken whole from the first source that sets any of it, so a token in stack
-    config is not mixed with IDP_* variables left in the shell."""
+    """Per field, the first source that sets it wins. Whether to sign in with a static token or with OAuth
+    client credentials is decided by the first source that sets any sign-in field, so a token in stack
+    config is not mixed with IDP_* variables left in the shell; OAuth fields then fall back field by field."""
     merged: dict[str, Any] = {}
     for name in ("project", "base_url", "cluster"):
         for source in sources:

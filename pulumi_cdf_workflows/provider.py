@@ -257,7 +257,9 @@ class WorkflowExecutionProvider(ResourceProvider):
                 value = news.get(prop)
                 if contains_unknown(value) or _fingerprint(value, str(stored["salt"])) != stored.get(prop):
                     updates.append(prop)
-        return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False)
+        # With cancel_on_delete the old execution is cancelled before the new one starts, so the two never overlap.
+        cancel_first = bool(replaces) and bool(olds.get("cancel_on_delete") or news.get("cancel_on_delete") is True)
+        return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=cancel_first)
 
     def _connection_target_changes(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
         """The execution lives in one project at one URL; pointing the resource elsewhere runs it again."""
@@ -422,8 +424,6 @@ class WorkflowExecutionProvider(ResourceProvider):
             metadata = dict(execution.metadata or {})
             metadata.pop(RUN_MARKER_KEY, None)
             outs["metadata"] = metadata or None
-        outs.setdefault("project", settings.project)
-        outs.setdefault("base_url", settings.base_url)
         if not outs.get("project"):
             outs["project"] = settings.project
         if not outs.get("base_url"):

@@ -34,9 +34,10 @@ class _ExecutionReader(Protocol):
 class PollSchedule:
     """Delays between status reads: quick at first, then about 10% of the time already waited.
 
-    The first reads come 1 s, 1.5 s, 2.25 s ... apart, capped at 15 s, so a short run is noticed quickly.
-    Past `cap` / `proportion` seconds (150 s) the delay grows with the time already waited, up to
-    `max_delay`, so an hour-long run costs a few dozen reads and ends at most ~10% later than it could.
+    The first reads come 1 s, 1.5 s, 2.25 s ... apart, capped at 15 s: a run of seconds is noticed within
+    a few seconds, one of minutes within 15 s. Past `cap` / `proportion` seconds (150 s) the delay grows
+    with the time already waited, up to `max_delay`, so an hour-long run costs a few dozen reads and is
+    noticed at most ~10% (and at most 2 minutes) after it ends.
     """
 
     first: float = 1.0

@@ -351,3 +351,14 @@ def test_delete_calls_nothing_by_default(stack: Stack) -> None:
     before = len(stack.api_requests())
     stack.plugin.delete(run.registration.urn, run.id, run.outs)
     assert stack.api_requests()[before:] == []
+
+
+def test_replacement_with_cancel_on_delete_cancels_the_old_run_before_starting_the_new(stack: Stack) -> None:
+    run = stack.up(input={"a": 1, "b": {"c": 2}}, metadata={"team": "data"}, triggers=["v1"], cancel_on_delete=True)
+    registration = stack.register(input={"a": 2}, metadata={"team": "data"}, triggers=["v1"], cancel_on_delete=True)
+    result = stack.plugin.diff(registration.urn, run.id, run.outs, registration.engine_inputs)
+    assert (result.changes, result.replaces, result.delete_before_replace) == ("SOME", ["input"], True)
+    without = stack.register(input={"a": 2}, metadata={"team": "data"}, triggers=["v1"])
+    plain = stack.up("plain", input={"a": 1, "b": {"c": 2}}, metadata={"team": "data"}, triggers=["v1"])
+    result = stack.plugin.diff(without.urn, plain.id, plain.outs, without.engine_inputs)
+    assert result.delete_before_replace is False
