@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_cdf_workflows.config import FIELDS, READ_TIMEOUT_ENV
 from pulumi_cdf_workflows.emulator import CdfEmulator
 
 pytestmark = [
@@ -44,20 +45,7 @@ STACK = "dev"
 RESOURCE_TYPE = "pulumi-python:dynamic/cdf:WorkflowExecution"
 TERMINAL = ("COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED")
 # CDF settings in the developer's shell must not reach the provider: blank values count as unset.
-CLEAN_CDF_ENV = {
-    name: ""
-    for name in (
-        "CDF_PROJECT",
-        "CDF_URL",
-        "CDF_CLUSTER",
-        "IDP_TOKEN_URL",
-        "IDP_CLIENT_ID",
-        "IDP_CLIENT_SECRET",
-        "IDP_SCOPES",
-        "IDP_AUDIENCE",
-        "CDF_TOKEN",
-    )
-}
+CLEAN_CDF_ENV = {f.env_var: "" for f in FIELDS} | {READ_TIMEOUT_ENV: ""}
 
 PROGRAM = """\
 import pulumi

@@ -10,6 +10,7 @@ import pytest
 from harness import PluginProcess, Registration, capture_registrations
 
 from pulumi_cdf_workflows import WorkflowExecution
+from pulumi_cdf_workflows.config import FIELDS, READ_TIMEOUT_ENV
 from pulumi_cdf_workflows.emulator import CdfEmulator
 
 CDF_PROJECT = "test-project"
@@ -18,20 +19,7 @@ CLIENT_SECRET = "deploy-client-secret-5f2a"
 WORKFLOW = "wf"
 VERSION = "1"
 # Any CDF settings in the developer's shell must not leak into the plugin under test.
-CLEAN_ENV = {
-    name: ""
-    for name in (
-        "CDF_PROJECT",
-        "CDF_URL",
-        "CDF_CLUSTER",
-        "IDP_TOKEN_URL",
-        "IDP_CLIENT_ID",
-        "IDP_CLIENT_SECRET",
-        "IDP_SCOPES",
-        "IDP_AUDIENCE",
-        "CDF_TOKEN",
-    )
-}
+CLEAN_ENV = {f.env_var: "" for f in FIELDS} | {READ_TIMEOUT_ENV: ""}
 
 
 @dataclass
