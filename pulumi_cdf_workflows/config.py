@@ -88,13 +88,13 @@ def _merge(sources: list[dict[str, Any]]) -> dict[str, Any]:
         base_rank = next(i for i, s in enumerate(sources) if "base_url" in s)
         cluster_rank = next(i for i, s in enumerate(sources) if "cluster" in s)
         merged.pop("cluster" if base_rank <= cluster_rank else "base_url")
-    for source in sources:
+    for rank, source in enumerate(sources):
         if "token" in source:
             merged["token"] = source["token"]
             break
         if any(name in source for name in _OAUTH):
             for name in _OAUTH:
-                for lower in sources[sources.index(source) :]:
+                for lower in sources[rank:]:
                     if name in lower:
                         merged[name] = lower[name]
                         break

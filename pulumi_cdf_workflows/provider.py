@@ -59,7 +59,6 @@ from pulumi_cdf_workflows.waiting import ExecutionWaiter, WaitOutcome, compact_t
 
 # Metadata key that tags each run so a lost reply can be matched to the execution it started.
 RUN_MARKER_KEY = "pulumiRunMarker"
-TERMINAL_STATUSES = ("COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED")
 
 # A change to any of these means a different execution: the workflow runs again (replacement).
 REPLACE_PROPERTIES = ("workflow_external_id", "version", "input", "metadata", "triggers")
@@ -123,15 +122,11 @@ def _fingerprint(value: Any, salt: str) -> str:
     return digest.hex()[:32]
 
 
-def _credential_values(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: props.get(name) for name in CREDENTIAL_PROPERTIES}
-
-
-def _fingerprints(props: Mapping[str, Any], salt: str | None = None) -> dict[str, str]:
-    salt = salt or secrets.token_hex(8)
+def _fingerprints(props: Mapping[str, Any]) -> dict[str, str]:
+    salt = secrets.token_hex(8)
     result = {"salt": salt}
-    for name, value in _credential_values(props).items():
-        result[name] = _fingerprint(value, salt)
+    for name in CREDENTIAL_PROPERTIES:
+        result[name] = _fingerprint(props.get(name), salt)
     return result
 
 
@@ -206,10 +201,8 @@ class WorkflowExecutionProvider(ResourceProvider):
         connection = news.get("connection")
         if not failures and not contains_unknown(connection):
             try:
-                settings = resolve_connection(
-                    ConnectionArgs.model_validate(connection) if connection else None, self._config(), os.environ
-                )
-            except ConnectionConfigError as exc:
+                settings = self._settings(connection)
+            except WorkflowExecutionError as exc:
                 failures.append(CheckFailure("connection", str(exc)))
             else:
                 if args is not None and validate_on_preview(self._config()):
