@@ -30,6 +30,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CDF_PROJECT = "e2e"
 CLIENT_ID = "e2e-client"
 CLIENT_SECRET = "e2e-client-secret-7c1d"
+# A second client, for executions that run as another principal (client_credentials).
+RUN_CLIENT_ID = "e2e-run-client"
+RUN_CLIENT_SECRET = "e2e-run-secret-92fb"
 RESOURCE_TYPE = "pulumi-python:dynamic/cdf:WorkflowExecution"
 TERMINAL = ("COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED")
 # CDF settings in the developer's shell must not reach the provider: blank values count as unset.
@@ -38,6 +41,8 @@ CLEAN_CDF_ENV = {f.env_var: "" for f in FIELDS} | {READ_TIMEOUT_ENV: ""}
 CHANGING = re.compile(r"^/api/")
 
 PROGRAM = """\
+import os
+
 import pulumi
 
 from pulumi_cdf_workflows import ClientCredentials, WorkflowExecution
@@ -61,15 +66,18 @@ for i in range(config.get_int("count") or (0 if adopt else 1)):
         workflow_external_id=config.get("workflow") or "e2e-wf",
         version=config.get("version") or "1",
         input={"day": config.get("day") or "mon", "n": 1, "i": i},
-        client_credentials=credentials,
-        nonce=config.get_secret("nonce"),
+        client_credentials=credentials if i == 0 else None,
         wait_for_completion=waits,
         timeout_seconds=timeout,
         cancel_on_delete=config.get_bool("cancelOnDelete"),
+        opts=pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=config.get("createTimeout"))),
     )
     if i == 0:
         pulumi.export("executionId", run.execution_id)
         pulumi.export("status", run.status)
+nonce = os.environ.get("E2E_NONCE")
+if nonce:
+    WorkflowExecution("with-nonce", workflow_external_id="e2e-wf", version="1", nonce=nonce)
 """
 
 
@@ -258,7 +266,8 @@ def make_workspace(
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[CdfEmulator]:
-    with CdfEmulator(clients={CLIENT_ID: CLIENT_SECRET}, task_duration=0.05) as emulator:
+    clients = {CLIENT_ID: CLIENT_SECRET, RUN_CLIENT_ID: RUN_CLIENT_SECRET}
+    with CdfEmulator(clients=clients, task_duration=0.05) as emulator:
         emulator.upsert_workflow_version(CDF_PROJECT, "e2e-wf", "1")
         yield emulator
 
