@@ -59,6 +59,8 @@ def handle_control(emu: CdfEmulator, method: str, path: str, query: dict[str, st
                 retry_after=data.get("retryAfter"),
                 drop=bool(data.get("drop", False)),
                 delay=float(data.get("delay", 0.0)),
+                body=data.get("body"),
+                content_type=data.get("contentType"),
             )
             return 200, fault.to_json(), {}
         if (method, name) == ("GET", "faults"):

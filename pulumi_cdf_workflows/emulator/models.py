@@ -342,9 +342,7 @@ def topological_order(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     done: set[str] = set()
     while len(ordered) < len(tasks):
         ready = [
-            t
-            for t in tasks
-            if t["externalId"] not in done and all(d["externalId"] in done for d in t["dependsOn"])
+            t for t in tasks if t["externalId"] not in done and all(d["externalId"] in done for d in t["dependsOn"])
         ]
         if not ready:
             raise BadRequest("Task dependencies form a cycle")
@@ -389,18 +387,14 @@ def validate_run_body(body: Any) -> tuple[str, dict[str, Any] | None, dict[str, 
             raise BadRequest("input must be a JSON object")
         size = len(json.dumps(run_input, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
         if size > MAX_INPUT_BYTES:
-            raise BadRequest(
-                f"input must be at most {MAX_INPUT_BYTES} bytes (100 KB) of JSON, got {size} bytes"
-            )
+            raise BadRequest(f"input must be at most {MAX_INPUT_BYTES} bytes (100 KB) of JSON, got {size} bytes")
     metadata = body.get("metadata")
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict):
         raise BadRequest("metadata must be an object of string values")
     if len(metadata) > MAX_METADATA_PAIRS:
-        raise BadRequest(
-            f"metadata must have at most {MAX_METADATA_PAIRS} key-value pairs, got {len(metadata)}"
-        )
+        raise BadRequest(f"metadata must have at most {MAX_METADATA_PAIRS} key-value pairs, got {len(metadata)}")
     for key, value in metadata.items():
         if len(key) > MAX_METADATA_KEY:
             raise BadRequest(f"metadata key {key[:40]!r} is longer than {MAX_METADATA_KEY} characters")
@@ -515,12 +509,7 @@ class CdfBackend:
     # ----- auth
 
     def _client_ok(self, client_id: Any, client_secret: Any) -> bool:
-        if (
-            not isinstance(client_id, str)
-            or not isinstance(client_secret, str)
-            or not client_id
-            or not client_secret
-        ):
+        if not isinstance(client_id, str) or not isinstance(client_secret, str) or not client_id or not client_secret:
             return False
         if self.clients is None:
             return True
@@ -531,9 +520,7 @@ class CdfBackend:
         if grant_type != "client_credentials":
             raise OAuthError("unsupported_grant_type", "Only grant_type=client_credentials is supported")
         if not self._client_ok(client_id, client_secret):
-            raise OAuthError(
-                "invalid_client", "Client authentication failed: unknown client or wrong secret", 401
-            )
+            raise OAuthError("invalid_client", "Client authentication failed: unknown client or wrong secret", 401)
         token = "emu-" + secrets.token_urlsafe(32)
         with self._lock:
             self._tokens[token] = AccessToken(token, str(client_id), self._clock() + self.token_ttl)
@@ -630,9 +617,7 @@ class CdfBackend:
 
     def sessions(self, project: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            return [
-                s.public_json() for s in self._sessions.values() if project is None or s.project == project
-            ]
+            return [s.public_json() for s in self._sessions.values() if project is None or s.project == project]
 
     # ----- workflows and versions
 
@@ -662,9 +647,7 @@ class CdfBackend:
 
     def list_workflows(self, project: str, limit: Any, cursor: Any) -> tuple[list[Workflow], str | None]:
         with self._lock:
-            items = sorted(
-                (w for (p, _), w in self._workflows.items() if p == project), key=lambda w: w.external_id
-            )
+            items = sorted((w for (p, _), w in self._workflows.items() if p == project), key=lambda w: w.external_id)
         return paginate(items, validate_limit(limit), cursor)
 
     def delete_workflows(self, project: str, items: Any, ignore_unknown: bool) -> None:
@@ -750,9 +733,7 @@ class CdfBackend:
             for key in keys:
                 self._versions.pop(key, None)
 
-    def seed(
-        self, project: str, xid: str, version: str, tasks: list[dict[str, Any]] | None = None
-    ) -> WorkflowVersion:
+    def seed(self, project: str, xid: str, version: str, tasks: list[dict[str, Any]] | None = None) -> WorkflowVersion:
         if tasks is None:
             tasks = [
                 {
@@ -842,9 +823,7 @@ class CdfBackend:
         after: list[int] | None = None
         if cursor is not None:
             decoded = _decode_cursor(cursor)
-            if not (
-                isinstance(decoded, list) and len(decoded) == 2 and all(isinstance(x, int) for x in decoded)
-            ):
+            if not (isinstance(decoded, list) and len(decoded) == 2 and all(isinstance(x, int) for x in decoded)):
                 raise BadRequest("Invalid cursor")
             after = decoded
         with self._lock:
@@ -862,9 +841,7 @@ class CdfBackend:
             if after is not None:
                 items = [e for e in items if (e.created_time, e.seq) < (after[0], after[1])]
             page = items[:limit]
-            next_cursor = (
-                _encode_cursor([page[-1].created_time, page[-1].seq]) if len(items) > limit else None
-            )
+            next_cursor = _encode_cursor([page[-1].created_time, page[-1].seq]) if len(items) > limit else None
             return [e.to_json() for e in page], next_cursor
 
     def cancel(self, project: str, execution_id: str, body: Any) -> Execution:
@@ -921,29 +898,19 @@ class CdfBackend:
             raise BadRequest("Request body must be a JSON object")
         status = body.get("status")
         if status not in TASK_UPDATE_STATUSES:
-            raise BadRequest(
-                f"status must be one of {', '.join(sorted(TASK_UPDATE_STATUSES))}, got {status!r}"
-            )
+            raise BadRequest(f"status must be one of {', '.join(sorted(TASK_UPDATE_STATUSES))}, got {status!r}")
         output = body.get("output")
         if output is not None and not isinstance(output, dict):
             raise BadRequest("output must be an object")
         with self._lock:
             task = next(
-                (
-                    t
-                    for e in self._executions.values()
-                    if e.project == project
-                    for t in e.tasks
-                    if t.id == task_id
-                ),
+                (t for e in self._executions.values() if e.project == project for t in e.tasks if t.id == task_id),
                 None,
             )
             if task is None:
                 raise NotFound(f"Task execution {task_id} not found", missing=[{"id": task_id}])
             if not task.async_complete:
-                raise BadRequest(
-                    f"Task {task.external_id!r} is not a function task with isAsyncComplete: true"
-                )
+                raise BadRequest(f"Task {task.external_id!r} is not a function task with isAsyncComplete: true")
             if task.status != "IN_PROGRESS":
                 raise Conflict(f"Task {task.external_id!r} is not in progress (status {task.status})")
             merged = {**task.output, **({"response": output} if output is not None else {})}

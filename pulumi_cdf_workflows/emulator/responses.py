@@ -99,9 +99,7 @@ class CdfResponses:
         return _ok(_page([w.to_json() for w in items], cursor))
 
     def delete_workflows(self, req: Request) -> JsonReply:
-        self.backend.delete_workflows(
-            req.project, _body_dict(req).get("items"), req.query_flag("ignoreUnknownIds")
-        )
+        self.backend.delete_workflows(req.project, _body_dict(req).get("items"), req.query_flag("ignoreUnknownIds"))
         return _ok({})
 
     # ----- versions
@@ -124,9 +122,7 @@ class CdfResponses:
         return _ok(_page([v.to_json() for v in items], cursor))
 
     def delete_versions(self, req: Request) -> JsonReply:
-        self.backend.delete_versions(
-            req.project, _body_dict(req).get("items"), req.query_flag("ignoreUnknownIds")
-        )
+        self.backend.delete_versions(req.project, _body_dict(req).get("items"), req.query_flag("ignoreUnknownIds"))
         return _ok({})
 
     # ----- executions

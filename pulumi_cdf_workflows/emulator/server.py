@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pulumi_cdf_workflows.emulator.controls import PREFIX, handle_control
 from pulumi_cdf_workflows.emulator.exceptions import BadRequest, CdfError, NotFound, OAuthError
-from pulumi_cdf_workflows.emulator.faults import REDACTED, Fault, FaultTable, RequestLog, redact
+from pulumi_cdf_workflows.emulator.faults import JSON_CONTENT_TYPE, Fault, FaultTable, RequestLog, redact
 from pulumi_cdf_workflows.emulator.models import CdfBackend, Outcome, OutcomeSpec
 from pulumi_cdf_workflows.emulator.responses import CdfResponses, JsonReply, Request, error_reply, parse_json
 from pulumi_cdf_workflows.emulator.urls import url_paths
@@ -134,9 +134,7 @@ class CdfEmulator:
         failed_task: str | None = None,
     ) -> OutcomeSpec:
         """How the next executions of this workflow version end (in every project)."""
-        return self.backend.set_outcome(
-            workflow_external_id, version, outcome, reason, task_duration, failed_task
-        )
+        return self.backend.set_outcome(workflow_external_id, version, outcome, reason, task_duration, failed_task)
 
     def inject_fault(
         self,
@@ -148,9 +146,15 @@ class CdfEmulator:
         retry_after: float | None = None,
         drop: bool = False,
         delay: float = 0.0,
+        body: Any = None,
+        content_type: str | None = None,
     ) -> Fault:
-        """Disturbs the next `times` requests matching method and path (regex searched in the URL path)."""
-        return self._faults.add(Fault(method, path, times, when, status, retry_after, drop, delay))
+        """Disturbs the next `times` requests matching method and path (regex searched in the URL path).
+
+        `body` (a str sent as-is with `content_type`, default HTML; anything else as JSON) replaces the
+        error envelope; with when="after" and status=None the real status is kept. See `Fault`.
+        """
+        return self._faults.add(Fault(method, path, times, when, status, retry_after, drop, delay, body, content_type))
 
     def faults(self) -> list[Fault]:
         return self._faults.all()
@@ -342,15 +346,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(reply, request_id)
             return
 
-        logged_headers = {
-            k: (REDACTED if k in ("authorization", "cookie") else v) for k, v in headers.items()
-        }
         entry = emu._log.record(
             {
                 "method": method,
                 "path": path,
-                "query": query,
-                "headers": logged_headers,
+                "query": redact(query),
+                "headers": redact(headers),
                 "body": redact(body),
                 "status": None,
                 "requestId": request_id,
@@ -361,10 +362,11 @@ class _Handler(BaseHTTPRequestHandler):
         )
         fault = emu._faults.take(method, path)
         if fault is not None:
-            emu._log.update(entry, fault=fault.to_json())
+            # A test-chosen reply body may hold secrets too (a nonce, a token).
+            emu._log.update(entry, fault=redact(fault.to_json()))
         if fault is not None and fault.when == "before":
             emu._sleep(fault.delay)
-            if self._apply_fault(fault, entry, request_id):
+            if self._apply_fault(fault, entry, request_id, None):
                 return
 
         try:
@@ -378,13 +380,24 @@ class _Handler(BaseHTTPRequestHandler):
 
         if fault is not None and fault.when == "after":
             emu._sleep(fault.delay)
-            if self._apply_fault(fault, entry, request_id):
+            if self._apply_fault(fault, entry, request_id, reply[0], reply[1]):
                 return
         emu._log.update(entry, status=reply[0])
         self._send(reply, request_id)
 
-    def _apply_fault(self, fault: Fault, entry: dict[str, Any], request_id: str) -> bool:
-        """Drops or answers with the fault's status; False when the fault was only a delay."""
+    def _apply_fault(
+        self,
+        fault: Fault,
+        entry: dict[str, Any],
+        request_id: str,
+        real_status: int | None,
+        real_body: Any = None,
+    ) -> bool:
+        """Drops or answers with the fault's status and body; False when the fault was only a delay.
+
+        `real_status` and `real_body` are the processed reply's (when="after"): the status is kept when the
+        fault has none, and a `body` function is given the real body.
+        """
         log = self.server.emulator._log
         if fault.drop:
             log.update(entry, status=None, dropped=True)
@@ -392,19 +405,32 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return True
-        if fault.status is None:
+        if not fault.replaces_reply:
             return False
+        status = fault.status if fault.status is not None else real_status
+        if status is None:  # Fault refuses a body-only fault before processing; never guess a status
+            raise RuntimeError("A fault replacing the reply before processing needs a status")
         headers = {}
         if fault.retry_after is not None:
             headers["Retry-After"] = _format_retry_after(fault.retry_after)
-        body = {"error": {"code": fault.status, "message": f"Injected fault: HTTP {fault.status}"}}
-        log.update(entry, status=fault.status)
-        self._send((fault.status, body, headers), request_id)
+        log.update(entry, status=status)
+        custom = fault.encoded_body(real_body)
+        if custom is None:
+            envelope = {"error": {"code": status, "message": f"Injected fault: HTTP {status}"}}
+            self._send((status, envelope, headers), request_id)
+        else:
+            data, content_type = custom
+            self._send_bytes(status, data, content_type, headers, request_id)
         return True
 
     def _send(self, reply: JsonReply, request_id: str) -> None:
         status, body, headers = reply
-        data = json.dumps(body).encode("utf-8")
+        self._send_bytes(status, json.dumps(body).encode("utf-8"), JSON_CONTENT_TYPE, headers, request_id)
+
+    def _send_bytes(
+        self, status: int, data: bytes, content_type: str, headers: dict[str, str], request_id: str
+    ) -> None:
+        """Sends `data` as-is; faults use it for bodies that are not JSON (a proxy's HTML page)."""
         try:
             phrase = HTTPStatus(status).phrase
         except ValueError:
@@ -412,7 +438,7 @@ class _Handler(BaseHTTPRequestHandler):
         lines = [
             f"{self.protocol_version} {status} {phrase}",
             f"Date: {self.date_time_string()}",
-            "Content-Type: application/json",
+            f"Content-Type: {content_type}",
             f"Content-Length: {len(data)}",
             f"X-Request-ID: {request_id}",
             *(f"{name}: {value}" for name, value in headers.items()),

@@ -103,16 +103,12 @@ def test_bad_client_credentials_get_oauth_invalid_client(form: dict[str, str]) -
 
 
 def test_unsupported_grant_type(emu: CdfEmulator) -> None:
-    response = requests.post(
-        emu.token_url, data={"grant_type": "password", "client_id": "a", "client_secret": "b"}
-    )
+    response = requests.post(emu.token_url, data={"grant_type": "password", "client_id": "a", "client_secret": "b"})
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_grant_type"
 
 
-@pytest.mark.parametrize(
-    "headers", [{}, {"Authorization": "Bearer unknown"}, {"Authorization": "Basic eDp5"}]
-)
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer unknown"}, {"Authorization": "Basic eDp5"}])
 def test_api_routes_need_a_valid_bearer_token(emu: CdfEmulator, headers: dict[str, str]) -> None:
     response = requests.get(f"{emu.base_url}/api/v1/projects/p/workflows/wf", headers=headers)
     assert_envelope(response, 401)
@@ -233,9 +229,7 @@ def test_nonce_expires() -> None:
 
 
 def test_unknown_nonce_is_400(api: Api) -> None:
-    assert_envelope(
-        api.post("/workflows/wf/versions/1/run", {"authentication": {"nonce": "x"}}), 400, "Invalid"
-    )
+    assert_envelope(api.post("/workflows/wf/versions/1/run", {"authentication": {"nonce": "x"}}), 400, "Invalid")
 
 
 # ----- workflows and versions
@@ -287,9 +281,7 @@ def test_version_upsert_get_list_delete(api: Api) -> None:
     assert [v["version"] for v in listed.json()["items"]] == ["3"]
     everything = api.post("/workflows/versions/list", {"filter": {"workflowFilters": []}, "limit": 1})
     assert len(everything.json()["items"]) == 1 and everything.json()["nextCursor"]
-    deleted = api.post(
-        "/workflows/versions/delete", {"items": [{"workflowExternalId": "new", "version": "3"}]}
-    )
+    deleted = api.post("/workflows/versions/delete", {"items": [{"workflowExternalId": "new", "version": "3"}]})
     assert deleted.status_code == 200
     assert_envelope(api.get("/workflows/new/versions/3"), 404)
 
@@ -397,9 +389,7 @@ def test_cancel_terminates_immediately(emu: CdfEmulator, api: Api) -> None:
 def test_cancel_rules(emu: CdfEmulator, api: Api) -> None:
     emu.set_outcome("wf", "1", "RUN_UNTIL_CANCELLED")
     execution_id = api.run().json()["id"]
-    assert_envelope(
-        api.post(f"/workflows/executions/{execution_id}/cancel", {"reason": "r" * 501}), 400, "500"
-    )
+    assert_envelope(api.post(f"/workflows/executions/{execution_id}/cancel", {"reason": "r" * 501}), 400, "500")
     default = api.post(f"/workflows/executions/{execution_id}/cancel")
     assert default.json()["reasonForIncompletion"] == "cancelled"
     error = assert_envelope(api.post(f"/workflows/executions/{execution_id}/cancel", {}), 409)
@@ -414,15 +404,11 @@ def test_retry_restarts_failed_execution(emu: CdfEmulator, api: Api) -> None:
     assert failed["reasonForIncompletion"] == "bad data"
     assert_envelope(api.post(f"/workflows/executions/{execution_id}/retry", {}), 400, "nonce")
     emu.set_outcome("wf", "1", "COMPLETED")
-    retried = api.post(
-        f"/workflows/executions/{execution_id}/retry", {"authentication": {"nonce": api.nonce()}}
-    )
+    retried = api.post(f"/workflows/executions/{execution_id}/retry", {"authentication": {"nonce": api.nonce()}})
     assert retried.status_code == 200
     assert retried.json()["status"] == "RUNNING"
     api.wait_status(execution_id, "COMPLETED")
-    again = api.post(
-        f"/workflows/executions/{execution_id}/retry", {"authentication": {"nonce": api.nonce()}}
-    )
+    again = api.post(f"/workflows/executions/{execution_id}/retry", {"authentication": {"nonce": api.nonce()}})
     assert_envelope(again, 409)
 
 

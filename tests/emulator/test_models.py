@@ -226,9 +226,7 @@ def test_async_function_task_waits_for_update_completed(backend: CdfBackend) -> 
     backend.seed(P, "async", "1", ASYNC)
     execution = run(backend, "async")
     task_id = _in_progress_task_id(backend, execution)
-    assert backend.get_execution(P, execution.id).to_detailed_json()["executedTasks"][0]["input"][
-        "asyncComplete"
-    ]
+    assert backend.get_execution(P, execution.id).to_detailed_json()["executedTasks"][0]["input"]["asyncComplete"]
     updated = backend.update_task(P, task_id, {"status": "COMPLETED", "output": {"rows": 3}})
     assert updated.status == "COMPLETED"
     assert updated.output["response"] == {"rows": 3}
@@ -305,9 +303,7 @@ def test_sessions_view_never_shows_the_nonce(backend: CdfBackend) -> None:
         [{"tokenExchange": False}],
     ],
 )
-def test_session_create_needs_exactly_one_valid_item(
-    backend: CdfBackend, items: list[dict[str, Any]]
-) -> None:
+def test_session_create_needs_exactly_one_valid_item(backend: CdfBackend, items: list[dict[str, Any]]) -> None:
     with pytest.raises(BadRequest):
         backend.create_session(P, items)
 
@@ -402,9 +398,7 @@ def test_unknown_version_is_not_found(backend: CdfBackend) -> None:
         ([{"externalId": "a", "type": "cdf", "retries": 11}], "retries"),
     ],
 )
-def test_invalid_definitions_are_rejected(
-    backend: CdfBackend, tasks: list[dict[str, Any]], message: str
-) -> None:
+def test_invalid_definitions_are_rejected(backend: CdfBackend, tasks: list[dict[str, Any]], message: str) -> None:
     with pytest.raises(BadRequest, match=message):
         backend.seed(P, "bad", "1", tasks)
 
@@ -421,9 +415,7 @@ def test_list_is_newest_first_with_filters_and_stable_cursor(backend: CdfBackend
     page2, cursor2 = backend.list_executions(P, {"limit": 2, "cursor": cursor})
     assert [e["id"] for e in page2] == [first.id]
     assert cursor2 is None
-    only_v2, _ = backend.list_executions(
-        P, {"filter": {"workflowFilters": [{"externalId": "wf", "version": "2"}]}}
-    )
+    only_v2, _ = backend.list_executions(P, {"filter": {"workflowFilters": [{"externalId": "wf", "version": "2"}]}})
     assert [e["id"] for e in only_v2] == [second.id]
     all_wf, _ = backend.list_executions(P, {"filter": {"workflowFilters": [{"externalId": "wf"}]}})
     assert len(all_wf) == 4
@@ -441,9 +433,7 @@ def test_list_created_time_bounds_are_inclusive_and_status_filters(backend: CdfB
     assert not backend.list_executions(P, {"filter": {"status": ["RUNNING", "FAILED"]}})[0]
 
 
-@pytest.mark.parametrize(
-    "body", [{"limit": 0}, {"limit": 1001}, {"cursor": "garbage"}, {"filter": {"status": ["x"]}}]
-)
+@pytest.mark.parametrize("body", [{"limit": 0}, {"limit": 1001}, {"cursor": "garbage"}, {"filter": {"status": ["x"]}}])
 def test_list_rejects_bad_parameters(backend: CdfBackend, body: dict[str, Any]) -> None:
     with pytest.raises(BadRequest):
         backend.list_executions(P, body)

@@ -111,9 +111,7 @@ def test_sessions_create_all_types(client: CogniteClient) -> None:
 
 def test_run_retrieve_detailed_and_list(emu: CdfEmulator, client: CogniteClient) -> None:
     seed_with_sdk(client)
-    execution = client.workflows.executions.run(
-        "sdk-wf", "1", input={"day": "monday"}, metadata={"deployment": "d1"}
-    )
+    execution = client.workflows.executions.run("sdk-wf", "1", input={"day": "monday"}, metadata={"deployment": "d1"})
     assert isinstance(execution, WorkflowExecution)
     assert execution.status == "running"
     assert execution.metadata == {"deployment": "d1"}
@@ -124,9 +122,7 @@ def test_run_retrieve_detailed_and_list(emu: CdfEmulator, client: CogniteClient)
     assert isinstance(call, WorkflowTaskExecution) and call.status == "completed"
     assert call.output is not None and ping.output is not None
     assert detailed.workflow_definition.hash_
-    listed = client.workflows.executions.list(
-        WorkflowVersionId("sdk-wf", "1"), statuses="completed", limit=None
-    )
+    listed = client.workflows.executions.list(WorkflowVersionId("sdk-wf", "1"), statuses="completed", limit=None)
     assert [e.id for e in listed] == [execution.id]
     assert listed[0].metadata == {"deployment": "d1"}
     assert emu.sessions(PROJECT)[0]["status"] == "ACTIVE"
@@ -185,11 +181,7 @@ def test_async_task_update(client: CogniteClient) -> None:
     seed_with_sdk(client, async_task=True)
     execution = client.workflows.executions.run("sdk-wf", "1")
     task = wait_until(
-        lambda: [
-            t
-            for t in wait_detailed(client, execution.id, "running").executed_tasks
-            if t.task_type == "function"
-        ],
+        lambda: [t for t in wait_detailed(client, execution.id, "running").executed_tasks if t.task_type == "function"],
         what="the async function task to start",
     )[0]
     assert task.status == "in_progress"
