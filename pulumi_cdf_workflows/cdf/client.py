@@ -195,7 +195,15 @@ class CdfClient:
             outcome_unknown=unknown,
             secrets=[nonce],
         )
-        return self._load(WorkflowExecution, reply, what)
+        try:
+            return self._load(WorkflowExecution, reply, what)
+        except CdfApiError as exc:
+            # CDF accepted the run (2xx): an execution exists, whatever the body says.
+            error = unknown(f"CDF accepted the request but its reply could not be read ({exc})", None, None, None)
+            found_id = reply.get("id") if isinstance(reply, dict) else None
+            if isinstance(error, ExecutionMayHaveStartedError) and isinstance(found_id, str) and found_id:
+                error.execution_id = found_id
+            raise error from None
 
     def run(
         self,
@@ -216,11 +224,11 @@ class CdfClient:
         return self.run_execution(workflow_external_id, version, nonce=nonce, input=input, metadata=metadata)
 
     def retrieve_execution(self, execution_id: str) -> WorkflowExecutionDetailed:
-        """``GET /workflows/executions/{id}``. Raises :class:`CdfNotFoundError` when it does not exist
-        (404) or the id is malformed (400)."""
+        """``GET /workflows/executions/{id}``. Raises :class:`CdfNotFoundError` only for a 404: any other
+        refusal (a malformed id, no access) says nothing about whether the execution exists."""
         what = f"Retrieving workflow execution {execution_id!r} {self._in_project}"
         reply = self._request(
-            "GET", f"/workflows/executions/{_q(execution_id)}", what=what, safe=True, not_found_on_400=True
+            "GET", f"/workflows/executions/{_q(execution_id)}", what=what, safe=True, only_404_is_not_found=True
         )
         return self._load(WorkflowExecutionDetailed, reply, what)
 
@@ -391,7 +399,7 @@ class CdfClient:
         body: dict[str, Any] | None = None,
         outcome_unknown: _OutcomeUnknown | None = None,
         secrets: Iterable[str] = (),
-        not_found_on_400: bool = False,
+        only_404_is_not_found: bool = False,
     ) -> Any:
         """Send one API request with the retry rules of its kind; return the decoded JSON reply.
 
@@ -437,7 +445,14 @@ class CdfClient:
                 _log.debug("%s: %s; retrying in %.2f s", what, reason, wait)
             else:
                 if 200 <= resp.status_code < 300:
-                    return self._decode(resp, what)
+                    try:
+                        return self._decode(resp, what)
+                    except CdfApiError as exc:
+                        if outcome_unknown is None:
+                            raise
+                        # CDF accepted the request; only its reply is unreadable.
+                        reason = f"CDF answered {resp.status_code} with a body that is not JSON"
+                        raise outcome_unknown(reason, resp.status_code, None, exc.request_id) from None
                 if resp.status_code == 401 and not renewed:
                     renewed = True  # CDF did not act on a request it refused as unauthenticated
                     new_token = self._auth.renew(token)
@@ -448,7 +463,7 @@ class CdfClient:
                 if resp.status_code in retry_statuses:
                     wait = self._policy.next_wait(retry, started, parse_retry_after(resp.headers.get("Retry-After")))
                 if wait is None:
-                    raise self._api_error(resp, what, secrets, token, outcome_unknown, not_found_on_400)
+                    raise self._api_error(resp, what, secrets, token, outcome_unknown, only_404_is_not_found)
                 _log.debug("%s: CDF answered %s; retrying in %.2f s", what, resp.status_code, wait)
             self._policy.sleep(wait)
             retry += 1
@@ -470,7 +485,7 @@ class CdfClient:
         secrets: list[str],
         token: str,
         outcome_unknown: _OutcomeUnknown | None,
-        not_found_on_400: bool,
+        only_404_is_not_found: bool,
     ) -> CdfError:
         status = resp.status_code
         request_id = resp.headers.get("X-Request-ID")
@@ -498,7 +513,7 @@ class CdfClient:
         cls: type[CdfApiError] = CdfApiError
         if status in (401, 403):
             cls = CdfAuthError
-        elif status == 404 or (status == 400 and not_found_on_400) or (status in (400, 422) and missing):
+        elif status == 404 or (status in (400, 422) and missing and not only_404_is_not_found):
             cls = CdfNotFoundError
         return cls(
             message,

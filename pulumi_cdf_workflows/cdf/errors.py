@@ -65,7 +65,9 @@ class RequestOutcomeUnknownError(CdfError):
 
 
 class ExecutionMayHaveStartedError(RequestOutcomeUnknownError):
-    """A run request was sent but the reply was lost; the execution may have started."""
+    """A run request was sent but the reply was lost or unreadable; the execution may have started.
+
+    ``execution_id`` is set when CDF accepted the run and its reply named the execution."""
 
     def __init__(
         self,
@@ -82,6 +84,7 @@ class ExecutionMayHaveStartedError(RequestOutcomeUnknownError):
         self.project = project
         self.workflow_external_id = workflow_external_id
         self.version = version
+        self.execution_id: str | None = None
 
 
 def _rebuild(cls: type[CdfError], message: str, state: dict[str, Any]) -> CdfError:

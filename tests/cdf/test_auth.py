@@ -173,3 +173,13 @@ def test_token_endpoint_503_is_retried(emu: CdfEmulator, client: CdfClient, slee
 def test_project_in_path_is_the_settings_project(emu: CdfEmulator, client: CdfClient) -> None:
     client.retrieve_workflow_version(WF, "1")
     assert emu.requests("GET")[0]["path"] == f"/api/v1/projects/{PROJECT}/workflows/{WF}/versions/1"
+
+
+def test_token_endpoint_429_waits_as_retry_after_says_then_the_token_works(
+    emu: CdfEmulator, client: CdfClient, sleeps: Sleeps
+) -> None:
+    emu.inject_fault(method="POST", path=TOKEN_PATH, status=429, retry_after=2)
+    assert client.retrieve_workflow_version(WF, "1") is not None
+    assert [r["status"] for r in emu.requests("POST", TOKEN_PATH)] == [429, 200]
+    assert sleeps == [2.0]  # Retry-After, not the default backoff (at most 0.5 s before the first retry)
+    assert [r["status"] for r in emu.requests("GET")] == [200]

@@ -101,7 +101,9 @@ def test_run_with_explicit_nonce_creates_no_session(emu: CdfEmulator, client: Cd
     nonce = client.create_session().nonce.get_secret_value()
     client.run(WF, "1", nonce=nonce, client_credentials=RUN_AS)  # the nonce wins, as in the SDK
     assert len(emu.requests("POST", r"/sessions$")) == 1
-    assert emu.requests("POST", RUN_PATH)[0]["body"]["authentication"]["nonce"] == nonce
+    (session,) = emu.backend._nonces.values()  # the request log redacts nonces; the emulator knows them
+    assert session.nonce == nonce
+    assert session.bound_execution == emu.executions()[0]["id"]
 
 
 def test_run_with_client_credentials_creates_a_session_with_those(emu: CdfEmulator, client: CdfClient) -> None:
@@ -167,9 +169,11 @@ def test_retrieve_unknown_execution_is_not_found(client: CdfClient) -> None:
     assert UNKNOWN_UUID in str(info.value) and PROJECT in str(info.value)
 
 
-def test_retrieve_malformed_execution_id_is_not_found(client: CdfClient) -> None:
-    with pytest.raises(CdfNotFoundError) as info:
+def test_retrieve_malformed_execution_id_is_an_error_not_a_missing_execution(client: CdfClient) -> None:
+    # Only a 404 says an execution does not exist; a refresh must not drop a resource for anything else.
+    with pytest.raises(CdfApiError) as info:
         client.retrieve_execution("not-a-uuid")
+    assert not isinstance(info.value, CdfNotFoundError)
     assert info.value.status == 400
     assert "'not-a-uuid'" in str(info.value)
 
