@@ -13,7 +13,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi.output import Unknown
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 # The engine's marker for a value that is not known until apply time (pulumi.runtime.rpc.UNKNOWN). The
 # plugin hands check and diff `pulumi.output.Unknown` objects instead; both mean the same.
@@ -123,6 +132,17 @@ class ConnectionArgs(BaseModel):
     audience: str | None = None
     token: SecretStr | None = None
 
+    @field_validator("project", "base_url", "cluster", "token_url", "client_id", "client_secret", "token")
+    @classmethod
+    def _not_empty(cls, value: Any, info: ValidationInfo) -> Any:
+        # An empty string would silently fall back to stack config or the environment.
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str) and not text.strip():
+            raise ValueError(
+                f"connection.{info.field_name} must not be empty; leave it out to use stack config or the environment"
+            )
+        return value
+
 
 class ExecutionArgs(BaseModel):
     """Everything a WorkflowExecution is created from, validated against CDF's documented limits."""
@@ -214,6 +234,13 @@ class ExecutionArgs(BaseModel):
                 "(24 h), so a longer wait is never needed"
             )
         return float(value)
+
+    @field_validator("nonce")
+    @classmethod
+    def _nonce_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("nonce must not be empty; leave it out to create a session instead")
+        return value
 
     @model_validator(mode="after")
     def _one_credential(self) -> ExecutionArgs:

@@ -8,14 +8,15 @@ configuration in `configure()` and builds CDF clients lazily, cached per plugin 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -76,9 +77,14 @@ EXECUTION_OUTPUTS = (
     "end_time",
     "reason_for_incompletion",
     "executed_tasks",
+    "found_in_cdf",
 )
 _CONNECTION_SECRETS = ("client_secret", "token")
-_FINGERPRINT_ROUNDS = 20_000
+# Connection fields that say where an execution runs; the rest say as whom.
+_TARGET_FIELDS = {"project": ("project",), "base_url": ("base_url", "cluster")}
+_FINGERPRINT_SCHEME = "hmac-sha256"
+# State written by 0.1.0 holds PBKDF2 fingerprints without a scheme; they are still compared as such.
+_LEGACY_FINGERPRINT_ROUNDS = 20_000
 
 
 class WorkflowExecutionError(Exception):
@@ -115,19 +121,52 @@ def _report(label: str, message: str) -> None:
     print(f"[{label}] {message}", file=sys.stderr, flush=True)
 
 
+def _absent(value: Any) -> bool:
+    return value is None or value == {} or value == ""
+
+
 def _fingerprint(value: Any, salt: str) -> str:
-    """A slow, salted hash, so state can tell that a credential changed without holding it."""
-    text = canonical_json(value).encode()
-    digest = hashlib.pbkdf2_hmac("sha256", text, salt.encode(), _FINGERPRINT_ROUNDS)
-    return digest.hex()[:32]
+    """A keyed hash, so state can tell that a credential changed without holding it. Client secrets, nonces
+    and tokens are long random values: a fast keyed hash with a random key per resource is enough."""
+    return hmac.new(salt.encode(), canonical_json(value).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _fingerprints(props: Mapping[str, Any]) -> dict[str, str]:
-    salt = secrets.token_hex(8)
-    result = {"salt": salt}
+    result = {"scheme": _FINGERPRINT_SCHEME, "salt": secrets.token_hex(16)}
     for name in CREDENTIAL_PROPERTIES:
-        result[name] = _fingerprint(props.get(name), salt)
+        if not _absent(props.get(name)):
+            result[name] = _fingerprint(props.get(name), result["salt"])
     return result
+
+
+def _fingerprint_matches(stored: Mapping[str, Any], name: str, value: Any) -> bool:
+    salt = str(stored["salt"])
+    if stored.get("scheme") == _FINGERPRINT_SCHEME:
+        if _absent(value):
+            return stored.get(name) is None
+        return hmac.compare_digest(_fingerprint(value, salt), str(stored.get(name)))
+    digest = hashlib.pbkdf2_hmac("sha256", canonical_json(value).encode(), salt.encode(), _LEGACY_FINGERPRINT_ROUNDS)
+    return digest.hex()[:32] == stored.get(name)
+
+
+_T = TypeVar("_T")
+
+
+def _patiently(attempt: Callable[[], _T | None]) -> tuple[_T | None, str | None]:
+    """Up to 4 tries over about 12 s: an execution whose reply was lost may take a moment to be readable.
+    Returns what was found (or None) and the last error."""
+    problem = None
+    for number in range(4):
+        if number:
+            time.sleep(2.0 * number)
+        try:
+            found = attempt()
+        except CdfError as exc:
+            problem = str(exc)
+            continue
+        if found is not None:
+            return found, None
+    return None, problem
 
 
 def _public_connection(connection: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -166,6 +205,7 @@ def _execution_outputs(execution: WorkflowExecution) -> dict[str, Any]:
         "end_time": execution.end_time,
         "reason_for_incompletion": execution.reason_for_incompletion,
         "executed_tasks": tasks,
+        "found_in_cdf": True,
     }
 
 
@@ -248,7 +288,7 @@ class WorkflowExecutionProvider(ResourceProvider):
                 if prop in replaces:
                     continue
                 value = news.get(prop)
-                if contains_unknown(value) or _fingerprint(value, str(stored["salt"])) != stored.get(prop):
+                if contains_unknown(value) or not _fingerprint_matches(stored, prop, value):
                     updates.append(prop)
         # With cancel_on_delete the old execution is cancelled before the new one starts, so the two never overlap.
         cancel_first = bool(replaces) and bool(olds.get("cancel_on_delete") or news.get("cancel_on_delete") is True)
@@ -265,9 +305,27 @@ class WorkflowExecutionProvider(ResourceProvider):
             settings = self._settings(connection)
         except (WorkflowExecutionError, ValueError):
             return []  # check reports an unresolvable connection
-        if settings.project != olds["project"] or settings.base_url != olds["base_url"]:
+        moved = [name for name in _TARGET_FIELDS if getattr(settings, name) != olds[name]]
+        chosen = [name for name in moved if self._target_set_by_stack(name, connection)]
+        if chosen:
             return ["connection"]
+        if moved:
+            _report(
+                _label(olds),
+                f"the environment now points at CDF project '{settings.project}' at {settings.base_url}; "
+                f"execution {olds.get('execution_id')} ran in '{olds['project']}' at {olds['base_url']} and "
+                "stays there, and nothing runs. To run it in the new place, set cdf:project / cdf:baseUrl "
+                "(or the resource's connection): that runs the workflow again.",
+            )
         return []
+
+    def _target_set_by_stack(self, name: str, connection: Mapping[str, Any] | None) -> bool:
+        """Did the program or the stack config choose this part of the target (not the shell's environment)?"""
+        fields = _TARGET_FIELDS[name]
+        if connection and any(connection.get(field) for field in fields):
+            return True
+        config = self._config()
+        return any(config.get(f"cdf:{'baseUrl' if field == 'base_url' else field}") for field in fields)
 
     # --- create --------------------------------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -306,7 +364,7 @@ class WorkflowExecutionProvider(ResourceProvider):
             ) from None
         _report(label, f"started execution {execution.id} ({execution.status})")
 
-        outs = self._outputs(props, settings)
+        outs = self._outputs(props, args, settings)
         outs.update(_execution_outputs(execution))
         if args.wait_for_completion:
             detailed = self._wait(client, execution.id, args, what, label)
@@ -331,12 +389,24 @@ class WorkflowExecutionProvider(ResourceProvider):
         lost: ExecutionMayHaveStartedError,
         label: str,
     ) -> WorkflowExecution:
-        """The run request's reply was lost. Find the execution by its marker instead of running again."""
+        """The run request's reply was lost or unreadable. Find the execution instead of running again: by
+        the id CDF's reply named, else by the marker the run was tagged with."""
         what = _describe_run(args, settings)
         check_list = (
             f"Check the executions of workflow '{args.workflow_external_id}' version '{args.version}' in CDF "
             "before the next `pulumi up`, which will run the workflow again"
         )
+        if lost.execution_id:
+            execution_id = lost.execution_id
+            found, problem = _patiently(lambda: client.retrieve_execution(execution_id))
+            if found is not None:
+                _report(label, f"CDF accepted the run as execution {found.id}; its reply was unreadable")
+                return found
+            raise WorkflowExecutionError(
+                f"CDF accepted the run of {what} as execution {execution_id}, but its reply could not be "
+                f"read and the execution could not be read back ({problem}). It was started and nothing was "
+                f"recorded in the stack. {check_list}."
+            ) from None
         if marker is None:
             raise WorkflowExecutionError(
                 f"The reply to the run request for {what} was lost ({lost}), and the execution cannot be "
@@ -346,21 +416,17 @@ class WorkflowExecutionProvider(ResourceProvider):
         _report(label, f"reply to the run request was lost; looking for the execution tagged {marker}")
         # Allow for clock skew between this machine and CDF when filtering by creation time.
         since = started_ms - 5 * 60 * 1000
-        problem: str | None = None
-        for attempt in range(4):
-            if attempt:
-                time.sleep(2.0 * attempt)
-            try:
-                executions = client.list_executions(
-                    workflow_filters=[(args.workflow_external_id, args.version)], created_time_start=since
-                )
-            except CdfError as exc:
-                problem = str(exc)
-                continue
-            for execution in executions:
-                if (execution.metadata or {}).get(RUN_MARKER_KEY) == marker:
-                    _report(label, f"found execution {execution.id} started by the lost request")
-                    return execution
+
+        def tagged() -> WorkflowExecution | None:
+            listed = client.list_executions(
+                workflow_filters=[(args.workflow_external_id, args.version)], created_time_start=since
+            )
+            return next((e for e in listed if (e.metadata or {}).get(RUN_MARKER_KEY) == marker), None)
+
+        found_tagged, problem = _patiently(tagged)
+        if found_tagged is not None:
+            _report(label, f"found execution {found_tagged.id} started by the lost request")
+            return found_tagged
         detail = f" (listing executions failed: {problem})" if problem else ""
         raise WorkflowExecutionError(
             f"The reply to the run request for {what} was lost ({lost}), and no execution tagged "
@@ -375,13 +441,25 @@ class WorkflowExecutionProvider(ResourceProvider):
         if result.outcome is WaitOutcome.COMPLETED:
             assert result.execution is not None
             return result.execution
-        raise WorkflowExecutionError(result.message(what))
+        cancelled = None
+        if result.may_still_run and args.cancel_on_delete:
+            # The next `up` runs the workflow again: with cancel_on_delete the two must not overlap.
+            try:
+                done = self._cancel_if_running(client, execution_id, f"resource {label} gave up waiting for it")
+                cancelled = f"Because cancel_on_delete is set, the provider tried to cancel it: {done}"
+            except WorkflowExecutionError as exc:
+                cancelled = (
+                    f"Because cancel_on_delete is set, the provider tried to cancel it and failed ({exc}); it may "
+                    "still run, so cancel it in CDF first if two must not run at once"
+                )
+            _report(label, cancelled)
+        raise WorkflowExecutionError(result.message(what, cancelled))
 
-    def _outputs(self, props: Mapping[str, Any], settings: ConnectionSettings) -> dict[str, Any]:
+    def _outputs(self, props: Mapping[str, Any], args: ExecutionArgs, settings: ConnectionSettings) -> dict[str, Any]:
         """The non-secret inputs as given, the resolved connection target and the credential fingerprints."""
         outs: dict[str, Any] = {
-            "workflow_external_id": props.get("workflow_external_id"),
-            "version": props.get("version"),
+            "workflow_external_id": args.workflow_external_id,
+            "version": args.version,  # a string, also when the program wrote version=1
             "input": props.get("input"),
             "metadata": props.get("metadata"),
             "triggers": props.get("triggers"),
@@ -398,68 +476,108 @@ class WorkflowExecutionProvider(ResourceProvider):
 
     # --- read ----------------------------------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        settings = self._settings(props.get("connection"))
+        # Refresh passes the stored outputs; `.get` passes the program's inputs, which hold no execution yet.
+        adopting = not props.get("execution_id")
+        settings = self._settings_where_it_ran(props)
+        where = f"CDF project '{settings.project}' at {settings.base_url}"
+        label = _label(props)
+        outs = {k: v for k, v in props.items() if k not in ("__provider", "client_credentials", "nonce")}
+        outs["connection"] = _public_connection(outs.get("connection"))
         try:
             execution = client_for(settings).retrieve_execution(id_)
         except CdfNotFoundError:
-            return ReadResult(None, {})  # gone from CDF: the engine removes it from state
-        except CdfError as exc:
+            if adopting:
+                raise WorkflowExecutionError(
+                    f"Execution {id_} does not exist in {where}: check the id and the connection."
+                ) from None
+            # A run-once execution must not be forgotten, or the next `up` would run it again.
+            _report(
+                label,
+                f"execution {id_} is no longer in {where} (CDF keeps execution data for about three months); "
+                "the stack keeps its last known state, with found_in_cdf=false",
+            )
+            outs["found_in_cdf"] = False
+            return ReadResult(id_, outs, self._stored_inputs(outs))
+        except CdfAuthError as exc:
             raise WorkflowExecutionError(
-                f"Could not read execution {id_} in CDF project '{settings.project}': {exc}"
+                f"Could not read execution {id_} in {where}, where it ran: the current credentials were refused "
+                f"({exc}). The stack keeps the execution; use credentials that can read that project."
             ) from None
-        outs = dict(props)
-        outs.pop("__provider", None)
+        except CdfError as exc:
+            raise WorkflowExecutionError(f"Could not read execution {id_} in {where}: {exc}") from None
         # Adopted executions (WorkflowExecution.get) take their identity from CDF, not the program.
-        if not outs.get("workflow_external_id"):
+        if adopting:
             outs["workflow_external_id"] = execution.workflow_external_id
             outs["version"] = execution.version
             outs["input"] = execution.input
             metadata = dict(execution.metadata or {})
             metadata.pop(RUN_MARKER_KEY, None)
             outs["metadata"] = metadata or None
-        if not outs.get("project"):
             outs["project"] = settings.project
-        if not outs.get("base_url"):
             outs["base_url"] = settings.base_url
         outs.update(_execution_outputs(execution))
-        inputs = {k: outs.get(k) for k in (*REPLACE_PROPERTIES, *SETTING_PROPERTIES, "connection", "pulumi_resource")}
-        return ReadResult(id_, outs, inputs)
+        return ReadResult(id_, outs, self._stored_inputs(outs))
+
+    @staticmethod
+    def _stored_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
+        """The inputs that the next diff compares with, rebuilt from the outputs so a refresh adds no diff."""
+        return {k: outs.get(k) for k in (*REPLACE_PROPERTIES, *SETTING_PROPERTIES, "connection", "pulumi_resource")}
+
+    def _settings_where_it_ran(self, props: Mapping[str, Any]) -> ConnectionSettings:
+        """The project and URL stored at create, with the credentials the connection resolves to now."""
+        fields = ConnectionArgs.model_fields
+        connection = {k: v for k, v in (props.get("connection") or {}).items() if v is not None and k in fields}
+        if props.get("project") and props.get("base_url"):
+            connection.update(project=props["project"], base_url=props["base_url"])
+            connection.pop("cluster", None)
+        return self._settings(connection)
 
     # --- update --------------------------------------------------------------------------------------
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Only settings changed (diff replaces for anything else): store them, run nothing.
         outs = {k: v for k, v in olds.items() if k != "__provider"}
-        settings = self._settings(news.get("connection"))
-        fresh = self._outputs(news, settings)
+        fresh = self._outputs(news, self._validated(news), self._settings(news.get("connection")))
         for key in (*SETTING_PROPERTIES, "connection", "credentials_fingerprint", "pulumi_resource"):
             outs[key] = fresh[key]
         return UpdateResult(outs)
 
-    # --- delete --------------------------------------------------------------------------------------
+    # --- delete ------------------------------------------------------------------------------------
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         if not props.get("cancel_on_delete"):
             return  # an execution is history; deleting the resource only forgets it
-        settings = self._settings(props.get("connection"))
-        client = client_for(settings)
         label = _label(props)
+        client = client_for(self._settings_where_it_ran(props))
+        _report(label, self._cancel_if_running(client, id_, f"resource {label} was deleted or replaced"))
+
+    def _cancel_if_running(self, client: CdfClient, execution_id: str, why: str) -> str:
+        """Cancel the execution unless it has ended; says what happened. Only "it has already ended" is not an
+        error: any other refusal raises with CDF's message."""
+        where = f"CDF project '{client.settings.project}'"
         try:
-            execution = client.retrieve_execution(id_)
+            execution = client.retrieve_execution(execution_id)
         except CdfNotFoundError:
-            return
+            return f"execution {execution_id} is no longer in {where}; nothing to cancel"
         except CdfError as exc:
-            raise WorkflowExecutionError(f"Could not read execution {id_} to cancel it: {exc}") from None
+            raise WorkflowExecutionError(f"Could not read execution {execution_id} to cancel it: {exc}") from None
         if execution.status != "RUNNING":
-            _report(label, f"execution {id_} already {execution.status}; nothing to cancel")
-            return
-        reason = f"Cancelled by Pulumi: resource {label} was deleted or replaced"[:500]
+            return f"execution {execution_id} already {execution.status}; nothing to cancel"
         try:
-            client.cancel_execution(id_, reason=reason)
+            client.cancel_execution(execution_id, reason=f"Cancelled by Pulumi: {why}"[:500])
         except CdfNotFoundError:
-            return
+            return f"execution {execution_id} is no longer in {where}; nothing to cancel"
         except CdfApiError as exc:
             if exc.status in (400, 409):
-                return  # it finished between our read and the cancel
-            raise WorkflowExecutionError(f"Could not cancel execution {id_}: {exc}") from None
+                # CDF refuses to cancel an execution that has ended; tell that apart from other refusals.
+                try:
+                    now = client.retrieve_execution(execution_id)
+                except CdfError:
+                    now = None
+                if now is not None and now.status != "RUNNING":
+                    return f"execution {execution_id} ended {now.status} before the cancel; nothing to cancel"
+            raise WorkflowExecutionError(
+                f"CDF refused to cancel execution {execution_id} in {where}: {exc}. It is still RUNNING; "
+                "the resource stays in the stack."
+            ) from None
         except CdfError as exc:
-            raise WorkflowExecutionError(f"Could not cancel execution {id_}: {exc}") from None
-        _report(label, f"cancelled execution {id_}")
+            raise WorkflowExecutionError(f"Could not cancel execution {execution_id}: {exc}") from None
+        return f"cancelled execution {execution_id}"

@@ -69,6 +69,9 @@ class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExe
     reason_for_incompletion: Output[str | None]
     executed_tasks: Output[list[dict[str, Any]]]
     """Task results (external id, status, times, reason, bounded output) once the provider has read them."""
+    found_in_cdf: Output[bool]
+    """False once a refresh no longer finds the execution in CDF (CDF keeps execution data for about three
+    months); the other outputs then keep their last known values, and nothing runs again."""
     workflow_external_id: Output[str]
     version: Output[str]
     input: Output[dict[str, Any] | None]

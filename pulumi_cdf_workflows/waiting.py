@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pulumi_cdf_workflows.cdf.errors import CdfError, CdfNotFoundError
+from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfAuthError, CdfError, CdfNotFoundError
 from pulumi_cdf_workflows.cdf.models import WorkflowExecutionDetailed, WorkflowTaskExecution
 
 TASK_OUTPUT_LIMIT_BYTES = 4096
@@ -65,6 +65,15 @@ class WaitOutcome(enum.Enum):
     ENDED_UNSUCCESSFULLY = "ended unsuccessfully"
     STILL_RUNNING = "still running"
     VANISHED = "vanished"
+    REFUSED = "refused"
+    """CDF refused to show the execution (401/403 or another 4xx): further reads would learn nothing."""
+
+
+# Why a status read is refused, in words a user can act on.
+_REFUSAL_MEANING = {
+    401: "the credentials were refused, even after a new token was fetched",
+    403: "the credentials may not read workflow executions in this project (workflowOrchestration:read)",
+}
 
 
 @dataclass
@@ -76,18 +85,41 @@ class WaitResult:
     reads: int
     timeout: float
     last_error: str | None = None
+    refused_status: int | None = None
 
-    def message(self, what: str) -> str:
-        """The error a user sees when the wait did not end in COMPLETED."""
+    @property
+    def may_still_run(self) -> bool:
+        """The wait ended without seeing the execution end: it may still be running in CDF."""
+        return self.outcome in (WaitOutcome.STILL_RUNNING, WaitOutcome.REFUSED)
+
+    def message(self, what: str, cancelled: str | None = None) -> str:
+        """The error a user sees when the wait did not end in COMPLETED. `cancelled` says what became of a
+        cancel sent because the wait gave up (None: no cancel was sent)."""
         again = "Nothing was recorded in the stack, so the next `pulumi up` runs the workflow again"
+        if self.may_still_run:
+            if cancelled is None:
+                overlap = (
+                    f" and was not cancelled. {again}, starting a second execution while this one may still run: "
+                    "cancel it in CDF first if two must not run at once"
+                )
+            else:
+                overlap = f". {cancelled}. {again}"
         if self.outcome is WaitOutcome.STILL_RUNNING:
-            status = self.execution.status if self.execution else "RUNNING"
-            seen = f" (last read failed: {self.last_error})" if self.last_error else ""
+            if self.execution is None:
+                seen = f"its status could not be read (last error: {self.last_error})"
+            elif self.last_error:
+                seen = f"it was {self.execution.status} at the last read that worked (then: {self.last_error})"
+            else:
+                seen = f"it is still {self.execution.status}"
             return (
                 f"Gave up waiting for execution {self.execution_id} of {what} after {self.timeout:g} s "
-                f"(timeout_seconds): it is still {status} and was not cancelled{seen}. {again}, starting a "
-                f"second execution while this one may still run: cancel it in CDF first if two must not run "
-                f"at once, or raise timeout_seconds."
+                f"(timeout_seconds): {seen}{overlap}, or raise timeout_seconds."
+            )
+        if self.outcome is WaitOutcome.REFUSED:
+            meaning = _REFUSAL_MEANING.get(self.refused_status or 0, "CDF will not show this execution")
+            return (
+                f"Stopped waiting for execution {self.execution_id} of {what}: reading its status failed with "
+                f"{self.last_error} ({meaning}). It was started, may still run{overlap}."
             )
         if self.outcome is WaitOutcome.VANISHED:
             return f"Execution {self.execution_id} of {what} disappeared from CDF while waiting for it. {again}."
@@ -131,6 +163,22 @@ class ExecutionWaiter:
                 return WaitResult(
                     WaitOutcome.VANISHED, self.execution_id, last, self.clock() - start, reads, self.timeout
                 )
+            except CdfApiError as exc:
+                if isinstance(exc, CdfAuthError) or (exc.status is not None and 400 <= exc.status < 500):
+                    # The client already renewed the token once: asking again would learn nothing.
+                    return WaitResult(
+                        WaitOutcome.REFUSED,
+                        self.execution_id,
+                        last,
+                        self.clock() - start,
+                        reads,
+                        self.timeout,
+                        last_error=f"HTTP {exc.status}: {exc.cdf_message or exc}",
+                        refused_status=exc.status,
+                    )
+                last_error = str(exc)  # a 5xx the client retried already; the execution runs on regardless
+                self.report(f"could not read execution {self.execution_id}: {exc}; still waiting")
+                continue
             except CdfError as exc:
                 # The client already retried; keep waiting, the execution runs on regardless.
                 last_error = str(exc)

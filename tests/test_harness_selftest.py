@@ -180,15 +180,11 @@ def test_check_failure(plugin: PluginProcess, reg: Registration) -> None:
 
 
 def test_check_receives_unknowns(plugin: PluginProcess, reg: Registration) -> None:
-    result = plugin.check(
-        reg.urn, reg.engine_inputs, {**reg.engine_inputs, "name": UNKNOWN, "count": UNKNOWN}
-    )
+    result = plugin.check(reg.urn, reg.engine_inputs, {**reg.engine_inputs, "name": UNKNOWN, "count": UNKNOWN})
     assert result.failures == []  # unknown name is not "empty"
     assert result.inputs["unknown_keys"] == ["count", "name"]  # arrived as pulumi.output.Unknown
     assert result.inputs["name"] == UNKNOWN
-    assert plugin.diff(
-        reg.urn, "toy-x", reg.engine_inputs, {**reg.engine_inputs, "name": UNKNOWN}
-    ).replaces == ["name"]
+    assert plugin.diff(reg.urn, "toy-x", reg.engine_inputs, {**reg.engine_inputs, "name": UNKNOWN}).replaces == ["name"]
 
 
 def test_plugin_error_carries_traceback(plugin: PluginProcess, reg: Registration) -> None:

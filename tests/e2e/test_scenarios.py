@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -273,3 +274,49 @@ def test_pulumi_import_cannot_adopt_an_execution(scenarios: Workspace) -> None:
     assert result.returncode != 0, describe(result)
     assert "KeyError: '__provider'" in output_of(result), describe(result)
     assert scenarios.executions_in_state("import") == []
+
+
+def test_up_refresh_after_the_environment_points_elsewhere_runs_nothing(scenarios: Workspace) -> None:
+    scenarios.emu.upsert_workflow_version("elsewhere", "e2e-wf", "1")
+    scenarios.init_stack("env-project")
+    scenarios.pulumi("config", "rm", "cdf:project", stack="env-project")
+    scenarios.env["CDF_PROJECT"] = CDF_PROJECT
+    try:
+        scenarios.pulumi("up", "--yes", stack="env-project")
+        (before,) = scenarios.executions_in_state("env-project")
+        changing_before = scenarios.changing_requests()
+
+        scenarios.env["CDF_PROJECT"] = "elsewhere"
+        result = scenarios.pulumi("up", "--refresh", "--yes", "--expect-no-changes", stack="env-project")
+    finally:
+        scenarios.env["CDF_PROJECT"] = ""
+
+    assert scenarios.changing_requests() == changing_before, describe(result)
+    assert "the environment now points at CDF project 'elsewhere'" in result.stdout, describe(result)
+    (after,) = scenarios.executions_in_state("env-project")
+    assert after["id"] == before["id"]
+    assert after["outputs"]["project"] == CDF_PROJECT
+    assert after["outputs"]["found_in_cdf"] is True
+
+
+def test_an_execution_cdf_no_longer_keeps_stays_in_the_stack_and_is_not_run_again(
+    project_venv: ProjectVenv, tmp_path: Path, pulumi_cli: str
+) -> None:
+    with CdfEmulator(clients={CLIENT_ID: CLIENT_SECRET}, task_duration=0.05) as own:
+        own.upsert_workflow_version(CDF_PROJECT, "e2e-wf", "1")
+        workspace = make_workspace(own, tmp_path, project_venv)
+        workspace.init_stack("retention")
+        workspace.pulumi("up", "--yes", stack="retention")
+        (before,) = workspace.executions_in_state("retention")
+        own.reset()  # as after CDF's three months of retention: the execution is gone
+        own.upsert_workflow_version(CDF_PROJECT, "e2e-wf", "1")
+
+        refresh = workspace.pulumi("refresh", "--yes", stack="retention")
+        up = workspace.pulumi("up", "--yes", "--expect-no-changes", stack="retention")
+
+        assert own.requests("POST", r"/run$") == [], describe(up)
+    assert "is no longer in CDF project 'e2e'" in refresh.stdout, describe(refresh)
+    (after,) = workspace.executions_in_state("retention")
+    assert after["id"] == before["id"]
+    assert after["outputs"]["found_in_cdf"] is False
+    assert after["outputs"]["status"] == before["outputs"]["status"]

@@ -194,9 +194,7 @@ class PluginProcess:
                         f"plugin printed {first!r} instead of a port; stderr:\n{self.stderr_text()}"
                     ) from exc
             if self._proc.poll() is not None:
-                raise PluginStartError(
-                    f"plugin exited with {self._proc.returncode}; stderr:\n{self.stderr_text()}"
-                )
+                raise PluginStartError(f"plugin exited with {self._proc.returncode}; stderr:\n{self.stderr_text()}")
             time.sleep(0.02)
         raise PluginStartError(f"plugin printed no port in {self._start_timeout}s")
 
@@ -225,6 +223,11 @@ class PluginProcess:
     @property
     def returncode(self) -> int | None:
         return None if self._proc is None else self._proc.poll()
+
+    @property
+    def pid(self) -> int | None:
+        """The plugin's process id while it runs (benchmarks read its CPU time from /proc)."""
+        return None if self._proc is None else self._proc.pid
 
     def stderr_text(self) -> str:
         """Everything the plugin wrote to stderr so far (or until ``stop``)."""
@@ -277,9 +280,7 @@ class PluginProcess:
         type_, name = _split_urn(urn)
         resp = self._call(
             "Check",
-            provider_pb2.CheckRequest(
-                urn=urn, name=name, type=type_, olds=serialize(olds), news=serialize(news)
-            ),
+            provider_pb2.CheckRequest(urn=urn, name=name, type=type_, olds=serialize(olds), news=serialize(news)),
         )
         return CheckResult(
             inputs=deserialize(resp.inputs),
@@ -321,9 +322,7 @@ class PluginProcess:
         type_, name = _split_urn(urn)
         resp = self._call(
             "Create",
-            provider_pb2.CreateRequest(
-                urn=urn, name=name, type=type_, properties=serialize(props), timeout=timeout
-            ),
+            provider_pb2.CreateRequest(urn=urn, name=name, type=type_, properties=serialize(props), timeout=timeout),
         )
         return str(resp.id), deserialize(resp.properties)
 

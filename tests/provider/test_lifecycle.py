@@ -312,11 +312,32 @@ def test_refresh_reads_live_status_and_causes_no_false_diff(stack: Stack) -> Non
     assert len(stack.executions()) == 1
 
 
-def test_refresh_of_a_vanished_execution_removes_it_from_state(stack: Stack) -> None:
+def test_refresh_of_an_execution_cdf_no_longer_keeps_keeps_it_in_state(stack: Stack) -> None:
+    # CDF drops execution data after about three months: the stack must not forget a run-once execution,
+    # or the next `up` would run the workflow again.
     run = stack.up()
     stack.emu.reset()
+
     read = stack.plugin.read(run.registration.urn, run.id, run.outs)
-    assert read.id is None
+
+    assert read.id == run.id
+    assert read.outs["found_in_cdf"] is False
+    assert read.outs["status"] == run.outs["status"]
+    assert read.outs["execution_id"] == run.id
+    assert read.inputs is not None
+    diff = stack.plugin.diff(run.registration.urn, run.id, read.outs, run.inputs)
+    assert diff.changes == "NONE"
+
+
+def test_refresh_that_gets_a_400_fails_and_keeps_the_execution(stack: Stack) -> None:
+    run = stack.up()
+    stack.emu.inject_fault("GET", rf"/workflows/executions/{run.id}$", status=400)
+
+    with pytest.raises(PluginError) as info:
+        stack.plugin.read(run.registration.urn, run.id, run.outs)
+
+    assert f"Could not read execution {run.id}" in info.value.details
+    assert "CDF answered 400" in info.value.details
 
 
 def _wait_for_status(stack: Stack, execution_id: str, status: str, timeout: float = 10.0) -> None:

@@ -170,12 +170,31 @@ def test_cancel_on_delete_leaves_a_finished_execution_alone(stack: Stack) -> Non
     assert stack.executions()[0]["status"] == "COMPLETED"
 
 
-def test_cancel_that_finds_the_execution_already_finished_is_not_an_error(stack: Stack) -> None:
+@pytest.mark.parametrize("status", [400, 409])
+def test_cancel_refused_because_the_execution_just_ended_is_not_an_error(stack: Stack, status: int) -> None:
+    stack.emu.set_outcome(WORKFLOW, VERSION, "COMPLETED", task_duration=0.5)
+    run = stack.up(cancel_on_delete=True)
+    # It ends between the provider's read and its cancel, which CDF then refuses.
+    stack.emu.inject_fault("POST", r"/cancel$", when="before", status=status, delay=1.5)
+
+    stack.plugin.delete(run.registration.urn, run.id, run.outs)
+
+    assert [e["status"] for e in stack.executions()] == ["COMPLETED"]
+
+
+@pytest.mark.parametrize("status", [400, 409])
+def test_cancel_refused_while_the_execution_still_runs_fails_destroy(stack: Stack, status: int) -> None:
     stack.emu.set_outcome(WORKFLOW, VERSION, "RUN_UNTIL_CANCELLED")
     run = stack.up(cancel_on_delete=True)
-    # It ends between the provider's read and its cancel: CDF answers 409.
-    stack.emu.inject_fault("POST", r"/cancel$", when="before", status=409)
-    stack.plugin.delete(run.registration.urn, run.id, run.outs)
+    stack.emu.inject_fault("POST", r"/cancel$", when="before", status=status)
+
+    with pytest.raises(PluginError) as info:
+        stack.plugin.delete(run.registration.urn, run.id, run.outs)
+
+    assert f"CDF refused to cancel execution {run.id}" in info.value.details
+    assert f"CDF answered {status}: Injected fault" in info.value.details
+    assert "It is still RUNNING" in info.value.details
+    assert [e["status"] for e in stack.executions()] == ["RUNNING"]
 
 
 def test_delete_of_a_vanished_execution_succeeds(stack: Stack) -> None:

@@ -65,6 +65,22 @@ def test_invalid_values_name_the_field_and_never_the_secret() -> None:
     assert "env-secret" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("config", "env", "expected"),
+    [
+        ({"cdf:readTimeout": "120"}, {"CDF_READ_TIMEOUT": "7"}, 120.0),
+        ({}, {"CDF_READ_TIMEOUT": "7"}, 7.0),
+        ({}, {}, 30.0),
+    ],
+    ids=["stack-config-wins", "environment-when-config-is-silent", "default"],
+)
+def test_read_timeout_comes_from_stack_config_then_environment_then_default(
+    config: dict[str, str], env: dict[str, str], expected: float
+) -> None:
+    settings = resolve_connection(None, config, {**OAUTH_ENV, **env})
+    assert settings.read_timeout == expected
+
+
 @pytest.mark.parametrize(("value", "expected"), [(None, True), ("false", False), ("False", False), ("true", True)])
 def test_validate_on_preview_can_be_switched_off(value: str | None, expected: bool) -> None:
     config = {} if value is None else {"cdf:validateOnPreview": value}

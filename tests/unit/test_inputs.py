@@ -60,6 +60,29 @@ def test_each_limit_fails_naming_property_and_limit(overrides: dict[str, Any], p
     assert expected in reason
 
 
+@pytest.mark.parametrize("nonce", ["", "  "])
+def test_an_empty_nonce_fails_naming_nonce(nonce: str) -> None:
+    prop, reason = _only_failure(nonce=nonce)
+    assert prop == "nonce"
+    assert "nonce must not be empty" in reason
+
+
+@pytest.mark.parametrize("field", ["token", "client_secret", "project"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_connection_string_fails_naming_the_field(field: str, value: str) -> None:
+    # Accepting it would silently fall back to stack config or the environment.
+    prop, reason = _only_failure(connection={field: value})
+    assert prop == f"connection.{field}"
+    assert f"connection.{field} must not be empty" in reason
+
+
+def test_a_version_number_from_the_engine_becomes_the_version_string() -> None:
+    args, failures = validate(_props(version=1.0))
+    assert failures == []
+    assert args is not None
+    assert args.version == "1"
+
+
 def test_missing_required_properties_are_named() -> None:
     args, failures = validate({})
     assert args is None

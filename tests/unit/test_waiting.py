@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from pulumi_cdf_workflows.cdf.errors import CdfConnectionError, CdfNotFoundError
+import pytest
+
+from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfAuthError, CdfConnectionError, CdfNotFoundError
 from pulumi_cdf_workflows.cdf.models import WorkflowExecutionDetailed
 from pulumi_cdf_workflows.waiting import ExecutionWaiter, PollSchedule, WaitOutcome, compact_tasks
 
@@ -51,7 +54,23 @@ class ScriptedReader:
         return self.final
 
 
-def _wait(reader: ScriptedReader, clock: FakeClock, timeout: float, messages: list[str] | None = None) -> Any:
+class SequenceReader:
+    """Gives the scripted answers one read at a time (an exception is raised), then repeats the last one."""
+
+    def __init__(self, answers: Sequence[WorkflowExecutionDetailed | Exception]) -> None:
+        self.answers, self.reads = list(answers), 0
+
+    def retrieve_execution(self, execution_id: str) -> WorkflowExecutionDetailed:
+        answer = self.answers[min(self.reads, len(self.answers) - 1)]
+        self.reads += 1
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def _wait(
+    reader: ScriptedReader | SequenceReader, clock: FakeClock, timeout: float, messages: list[str] | None = None
+) -> Any:
     return ExecutionWaiter(
         reader,
         "e1",
@@ -131,6 +150,83 @@ def test_vanished_execution_ends_the_wait() -> None:
     clock = FakeClock()
     result = _wait(ScriptedReader(clock, 2, CdfNotFoundError("gone", status=404)), clock, 100)
     assert result.outcome is WaitOutcome.VANISHED
+
+
+WHAT = "workflow 'wf' version '1'"
+
+
+def test_an_execution_ending_completed_is_completed() -> None:
+    clock = FakeClock()
+    result = _wait(ScriptedReader(clock, 5, _execution("COMPLETED")), clock, 3600)
+    assert result.outcome is WaitOutcome.COMPLETED
+    assert not result.may_still_run
+    assert result.execution is not None and result.execution.status == "COMPLETED"
+
+
+@pytest.mark.parametrize("status", ["FAILED", "TIMED_OUT", "TERMINATED"])
+def test_an_execution_ending_otherwise_ended_unsuccessfully_naming_status_and_reason(status: str) -> None:
+    clock = FakeClock()
+    final = _execution(status, reason=f"why it ended {status}")
+    result = _wait(ScriptedReader(clock, 5, final), clock, 3600)
+    assert result.outcome is WaitOutcome.ENDED_UNSUCCESSFULLY
+    assert not result.may_still_run
+    message = result.message(WHAT)
+    assert f"ended {status}" in message
+    assert f"why it ended {status}" in message
+
+
+@pytest.mark.parametrize(("status", "meaning"), [(403, "workflowOrchestration:read"), (401, "new token")])
+def test_a_refused_status_read_ends_the_wait_at_once(status: int, meaning: str) -> None:
+    clock = FakeClock()
+    reader = ScriptedReader(clock, 0, CdfAuthError("refused", status=status, cdf_message="Forbidden"))
+    result = _wait(reader, clock, 3600)
+    assert result.outcome is WaitOutcome.REFUSED
+    assert reader.reads == 1 and result.reads == 1
+    assert result.may_still_run
+    message = result.message(WHAT)
+    assert f"HTTP {status}" in message and meaning in message
+    assert "and was not cancelled" in message
+
+
+def test_a_404_while_waiting_means_the_execution_vanished() -> None:
+    clock = FakeClock()
+    reader = SequenceReader([_execution("RUNNING"), CdfNotFoundError("gone", status=404)])
+    result = _wait(reader, clock, 3600)
+    assert result.outcome is WaitOutcome.VANISHED
+    assert reader.reads == 2
+    assert "disappeared" in result.message(WHAT)
+
+
+def test_a_503_keeps_polling_and_the_wait_then_completes() -> None:
+    clock = FakeClock()
+    unavailable = CdfApiError("CDF answered 503", status=503, cdf_message="Service Unavailable")
+    reader = SequenceReader([_execution("RUNNING"), unavailable, unavailable, _execution("COMPLETED")])
+    messages: list[str] = []
+    result = _wait(reader, clock, 3600, messages)
+    assert result.outcome is WaitOutcome.COMPLETED
+    assert reader.reads == 4
+    assert any("could not read execution e1" in m for m in messages)
+
+
+def test_a_status_never_read_is_not_claimed_to_be_running() -> None:
+    clock = FakeClock()
+    reader = ScriptedReader(clock, 0, CdfConnectionError("connection refused"))
+    result = _wait(reader, clock, 60)
+    assert result.outcome is WaitOutcome.STILL_RUNNING
+    assert result.may_still_run
+    assert clock.now == 60 and reader.reads > 1
+    message = result.message(WHAT)
+    assert "status could not be read" in message and "connection refused" in message
+    assert "still RUNNING" not in message
+
+
+def test_the_message_says_what_became_of_the_cancel_when_one_was_sent() -> None:
+    clock = FakeClock()
+    result = _wait(ScriptedReader(clock, 10_000, _execution("COMPLETED")), clock, 30)
+    assert result.outcome is WaitOutcome.STILL_RUNNING
+    message = result.message(WHAT, cancelled="It was cancelled (now TERMINATED)")
+    assert "It was cancelled (now TERMINATED)" in message
+    assert "was not cancelled" not in message
 
 
 def test_task_outputs_are_bounded_in_state() -> None:
