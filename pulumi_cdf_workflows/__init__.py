@@ -1,12 +1,21 @@
-"""Run Cognite Data Fusion workflows from Pulumi programs.
+"""Run Cognite Data Fusion workflows from Pulumi programs, and deploy them.
 
-`WorkflowExecution` runs a workflow version when it is created; `ClientCredentials` and `CdfConnection`
-are its typed arguments. The CDF client lives in `pulumi_cdf_workflows.cdf` and a local CDF emulator
-for tests in `pulumi_cdf_workflows.emulator`.
+`Workflow` and `WorkflowVersion` deploy a workflow and its definition; `WorkflowExecution` runs a workflow
+version when it is created; `ClientCredentials` and `CdfConnection` are their typed arguments. The CDF client
+lives in `pulumi_cdf_workflows.cdf` and a local CDF emulator for tests in `pulumi_cdf_workflows.emulator`.
 """
 
 from pulumi_cdf_workflows._version import __version__
 from pulumi_cdf_workflows.config import CdfConnection, client_from_stack
 from pulumi_cdf_workflows.resource import ClientCredentials, WorkflowExecution
+from pulumi_cdf_workflows.workflow import Workflow, WorkflowVersion
 
-__all__ = ["CdfConnection", "ClientCredentials", "WorkflowExecution", "__version__", "client_from_stack"]
+__all__ = [
+    "CdfConnection",
+    "ClientCredentials",
+    "Workflow",
+    "WorkflowExecution",
+    "WorkflowVersion",
+    "__version__",
+    "client_from_stack",
+]

@@ -189,6 +189,15 @@ class CdfConnection:
         return props
 
 
+def connection_props(value: CdfConnection | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A resource's `connection` argument as resource properties, its secrets marked secret."""
+    if value is None:
+        return None
+    if isinstance(value, CdfConnection):
+        return value.to_props()
+    return CdfConnection(**value).to_props()
+
+
 def client_from_stack(connection: CdfConnection | None = None) -> CdfClient:
     """A CDF client for use inside a Pulumi program, resolved like the provider resolves its connection.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pulumi.output import Unknown
 from pydantic import (
@@ -45,6 +45,7 @@ PROPERTIES = (
     "client_credentials",
     "nonce",
     "triggers",
+    "definition_hash",
     "wait_for_completion",
     "timeout_seconds",
     "cancel_on_delete",
@@ -89,7 +90,7 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _check_identifier(name: str, value: str) -> str:
+def check_identifier(name: str, value: str) -> str:
     if value == "":
         raise ValueError(f"{name} must not be empty")
     if len(value) > MAX_ID_LENGTH:
@@ -156,6 +157,7 @@ class ExecutionArgs(BaseModel):
     client_credentials: ClientCredentialsArgs | None = None
     nonce: SecretStr | None = None
     triggers: list[Any] | None = None
+    definition_hash: str | None = None
     wait_for_completion: bool = False
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     cancel_on_delete: bool = False
@@ -166,7 +168,7 @@ class ExecutionArgs(BaseModel):
     def _workflow_external_id(cls, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError(f"workflow_external_id must be a string, got {type(value).__name__}")
-        return _check_identifier("workflow_external_id", value)
+        return check_identifier("workflow_external_id", value)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -175,7 +177,7 @@ class ExecutionArgs(BaseModel):
             value = str(int(value))  # version=1 in a program means "1"
         if not isinstance(value, str):
             raise ValueError(f"version must be a string, got {type(value).__name__}")
-        return _check_identifier("version", value)
+        return check_identifier("version", value)
 
     @field_validator("input", mode="before")
     @classmethod
@@ -296,6 +298,44 @@ def _blank_unknowns(props: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]
             value = inner
         known[key] = value
     return known, unknown
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def pydantic_failures(
+    model: type[_M], props: Mapping[str, Any], placeholders: Mapping[str, Any] | None = None
+) -> tuple[_M | None, list[tuple[str, str]]]:
+    """Validate engine inputs against `model`: the model (None while anything is unknown) and (property,
+    reason) failures. Values a preview does not know yet are left out, or stand in as `placeholders` where
+    the model requires them, so that everything known is still checked."""
+    known: dict[str, Any] = {}
+    unknown = False
+    for key in model.model_fields:
+        value = props.get(key)
+        if value is None:
+            continue
+        if is_unknown(value):
+            unknown = True
+            if placeholders and key in placeholders:
+                known[key] = placeholders[key]
+            continue
+        if isinstance(value, Mapping) and key == "connection":
+            inner = {k: v for k, v in value.items() if v is not None and not is_unknown(v)}
+            unknown = unknown or len(inner) != sum(1 for v in value.values() if v is not None)
+            value = inner
+        known[key] = value
+    try:
+        args = model.model_validate(known)
+    except ValidationError as exc:
+        failures = []
+        for error in exc.errors(include_input=False):
+            prop = _failure_property(tuple(error["loc"]), str(error["msg"]))
+            failures.append((prop, _failure_reason(error, prop)))
+        return None, failures
+    if unknown or contains_unknown(known):
+        return None, []
+    return args, []
 
 
 def validate(props: Mapping[str, Any]) -> tuple[ExecutionArgs | None, list[tuple[str, str]]]:

@@ -1,18 +1,13 @@
 """The lifecycle of a WorkflowExecution: check, diff, create, read, update and delete.
 
-Pulumi pickles the provider instance into every resource's state and runs it in the dynamic-provider
-plugin (`python -m pulumi.dynamic`). The instance therefore holds nothing: it learns the stack
-configuration in `configure()` and builds CDF clients lazily, cached per plugin process.
+What all providers share (configuration, connection, clients, progress, errors) is in `lifecycle.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -21,15 +16,12 @@ from typing import Any, TypeVar
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
-from pulumi_cdf_workflows import _plugin_errors
 from pulumi_cdf_workflows.cdf import CdfClient, ClientCredentials, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import (
     CdfApiError,
@@ -39,22 +31,23 @@ from pulumi_cdf_workflows.cdf.errors import (
     ExecutionMayHaveStartedError,
 )
 from pulumi_cdf_workflows.cdf.models import WorkflowExecution, WorkflowExecutionDetailed
-from pulumi_cdf_workflows.config import (
-    STACK_CONFIG_KEYS,
-    ConnectionConfigError,
-    resolve_connection,
-    validate_on_preview,
-)
+from pulumi_cdf_workflows.config import validate_on_preview
 from pulumi_cdf_workflows.inputs import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_METADATA_PAIRS,
-    ConnectionArgs,
     ExecutionArgs,
     canonical_json,
     contains_unknown,
-    is_unknown,
     restore_integers,
     validate,
+)
+from pulumi_cdf_workflows.lifecycle import (
+    CdfResourceProvider,
+    ProviderError,
+    client_for,
+    public_connection,
+    report,
+    same,
 )
 from pulumi_cdf_workflows.waiting import ExecutionWaiter, WaitOutcome, compact_tasks
 
@@ -62,7 +55,7 @@ from pulumi_cdf_workflows.waiting import ExecutionWaiter, WaitOutcome, compact_t
 RUN_MARKER_KEY = "pulumiRunMarker"
 
 # A change to any of these means a different execution: the workflow runs again (replacement).
-REPLACE_PROPERTIES = ("workflow_external_id", "version", "input", "metadata", "triggers")
+REPLACE_PROPERTIES = ("workflow_external_id", "version", "input", "metadata", "triggers", "definition_hash")
 # Settings that only affect how the provider behaves; stored in place, nothing runs.
 SETTING_PROPERTIES = ("wait_for_completion", "timeout_seconds", "cancel_on_delete")
 # Secret-bearing inputs: compared through salted fingerprints because their values never reach state outputs.
@@ -79,7 +72,6 @@ EXECUTION_OUTPUTS = (
     "executed_tasks",
     "found_in_cdf",
 )
-_CONNECTION_SECRETS = ("client_secret", "token")
 # Connection fields that say where an execution runs; the rest say as whom.
 _TARGET_FIELDS = {"project": ("project",), "base_url": ("base_url", "cluster")}
 _FINGERPRINT_SCHEME = "hmac-sha256"
@@ -87,38 +79,11 @@ _FINGERPRINT_SCHEME = "hmac-sha256"
 _LEGACY_FINGERPRINT_ROUNDS = 20_000
 
 
-class WorkflowExecutionError(Exception):
-    """A failure the user can act on; the plugin shows its message without a Python traceback."""
+class WorkflowExecutionError(ProviderError):
+    """A failure of a WorkflowExecution the user can act on (shown without a traceback)."""
 
 
-_plugin_errors.show_without_traceback(WorkflowExecutionError)
-
-_clients: dict[tuple[str, ...], CdfClient] = {}
-_clients_lock = threading.Lock()
 _known_versions: set[tuple[str, str, str, str]] = set()
-
-
-def _client_key(settings: ConnectionSettings) -> tuple[str, ...]:
-    key = []
-    for name, value in sorted(settings):
-        secret = getattr(value, "get_secret_value", None)
-        key.append(f"{name}={secret() if secret else value!r}")
-    return tuple(key)
-
-
-def client_for(settings: ConnectionSettings) -> CdfClient:
-    """One client (and so one keep-alive session) per connection per plugin process."""
-    key = _client_key(settings)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = _clients[key] = CdfClient(settings)
-        return client
-
-
-def _report(label: str, message: str) -> None:
-    # The engine shows a dynamic provider's stderr lines in `pulumi up` output as they arrive.
-    print(f"[{label}] {message}", file=sys.stderr, flush=True)
 
 
 def _absent(value: Any) -> bool:
@@ -169,21 +134,6 @@ def _patiently(attempt: Callable[[], _T | None]) -> tuple[_T | None, str | None]
     return None, problem
 
 
-def _public_connection(connection: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if not connection:
-        return None
-    return {k: v for k, v in connection.items() if k not in _CONNECTION_SECRETS and v is not None}
-
-
-def _same(old: Any, new: Any) -> bool:
-    if is_unknown(new) or contains_unknown(new):
-        return False
-    empty: tuple[Any, ...] = (None, {}, [])
-    if old in empty and new in empty:
-        return True
-    return canonical_json(old) == canonical_json(new)
-
-
 def _label(props: Mapping[str, Any]) -> str:
     return str(props.get("pulumi_resource") or props.get("workflow_external_id") or "WorkflowExecution")
 
@@ -209,30 +159,8 @@ def _execution_outputs(execution: WorkflowExecution) -> dict[str, Any]:
     }
 
 
-class WorkflowExecutionProvider(ResourceProvider):
+class WorkflowExecutionProvider(CdfResourceProvider):
     """The dynamic provider behind :class:`pulumi_cdf_workflows.WorkflowExecution`. Stateless by design."""
-
-    # --- configuration -------------------------------------------------------------------------------
-    def configure(self, req: ConfigureRequest) -> None:
-        config: dict[str, Any] = {}
-        for key in STACK_CONFIG_KEYS:
-            value = req.config.get(key)
-            if value is not None:
-                config[key] = value
-        self._stack_config = config
-
-    def _config(self) -> dict[str, Any]:
-        return getattr(self, "_stack_config", {})
-
-    def _settings(self, connection: ConnectionArgs | Mapping[str, Any] | None) -> ConnectionSettings:
-        if connection is not None and not isinstance(connection, ConnectionArgs):
-            connection = ConnectionArgs.model_validate(
-                {k: v for k, v in connection.items() if v is not None and k in ConnectionArgs.model_fields}
-            )
-        try:
-            return resolve_connection(connection, self._config(), os.environ)
-        except ConnectionConfigError as exc:
-            raise WorkflowExecutionError(str(exc)) from None
 
     # --- check ---------------------------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -242,7 +170,7 @@ class WorkflowExecutionProvider(ResourceProvider):
         if not failures and not contains_unknown(connection):
             try:
                 settings = self._settings(connection)
-            except WorkflowExecutionError as exc:
+            except ProviderError as exc:
                 failures.append(CheckFailure("connection", str(exc)))
             else:
                 if args is not None and validate_on_preview(self._config()):
@@ -273,14 +201,14 @@ class WorkflowExecutionProvider(ResourceProvider):
     # --- diff ----------------------------------------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # `__provider` is deliberately not compared: a package upgrade must not re-run a workflow.
-        replaces = [p for p in REPLACE_PROPERTIES if not _same(olds.get(p), news.get(p))]
+        replaces = [p for p in REPLACE_PROPERTIES if not same(olds.get(p), news.get(p))]
         replaces += self._connection_target_changes(olds, news)
         updates = []
         for prop in SETTING_PROPERTIES:
             default: Any = DEFAULT_TIMEOUT_SECONDS if prop == "timeout_seconds" else False
             old = olds.get(prop, default)
             new = news.get(prop)
-            if not _same(default if old is None else old, default if new is None else new):
+            if not same(default if old is None else old, default if new is None else new):
                 updates.append(prop)
         stored = olds.get("credentials_fingerprint")
         if isinstance(stored, Mapping) and "salt" in stored:
@@ -303,14 +231,14 @@ class WorkflowExecutionProvider(ResourceProvider):
             return []
         try:
             settings = self._settings(connection)
-        except (WorkflowExecutionError, ValueError):
+        except (ProviderError, ValueError):
             return []  # check reports an unresolvable connection
         moved = [name for name in _TARGET_FIELDS if getattr(settings, name) != olds[name]]
         chosen = [name for name in moved if self._target_set_by_stack(name, connection)]
         if chosen:
             return ["connection"]
         if moved:
-            _report(
+            report(
                 _label(olds),
                 f"the environment now points at CDF project '{settings.project}' at {settings.base_url}; "
                 f"execution {olds.get('execution_id')} ran in '{olds['project']}' at {olds['base_url']} and "
@@ -346,7 +274,7 @@ class WorkflowExecutionProvider(ResourceProvider):
             )
         started_ms = int(time.time() * 1000)
         what = _describe_run(args, settings)
-        _report(label, f"running {what}")
+        report(label, f"running {what}")
         try:
             execution: WorkflowExecution = client.run(
                 args.workflow_external_id,
@@ -362,7 +290,7 @@ class WorkflowExecutionProvider(ResourceProvider):
             raise WorkflowExecutionError(
                 f"Could not run {what}: {exc}. No execution was started; the next `pulumi up` tries again."
             ) from None
-        _report(label, f"started execution {execution.id} ({execution.status})")
+        report(label, f"started execution {execution.id} ({execution.status})")
 
         outs = self._outputs(props, args, settings)
         outs.update(_execution_outputs(execution))
@@ -400,7 +328,7 @@ class WorkflowExecutionProvider(ResourceProvider):
             execution_id = lost.execution_id
             found, problem = _patiently(lambda: client.retrieve_execution(execution_id))
             if found is not None:
-                _report(label, f"CDF accepted the run as execution {found.id}; its reply was unreadable")
+                report(label, f"CDF accepted the run as execution {found.id}; its reply was unreadable")
                 return found
             raise WorkflowExecutionError(
                 f"CDF accepted the run of {what} as execution {execution_id}, but its reply could not be "
@@ -413,7 +341,7 @@ class WorkflowExecutionProvider(ResourceProvider):
                 f"identified because metadata already holds {MAX_METADATA_PAIRS} pairs (one free pair lets "
                 f"the provider tag the run). {check_list}."
             ) from None
-        _report(label, f"reply to the run request was lost; looking for the execution tagged {marker}")
+        report(label, f"reply to the run request was lost; looking for the execution tagged {marker}")
         # Allow for clock skew between this machine and CDF when filtering by creation time.
         since = started_ms - 5 * 60 * 1000
 
@@ -425,7 +353,7 @@ class WorkflowExecutionProvider(ResourceProvider):
 
         found_tagged, problem = _patiently(tagged)
         if found_tagged is not None:
-            _report(label, f"found execution {found_tagged.id} started by the lost request")
+            report(label, f"found execution {found_tagged.id} started by the lost request")
             return found_tagged
         detail = f" (listing executions failed: {problem})" if problem else ""
         raise WorkflowExecutionError(
@@ -436,7 +364,7 @@ class WorkflowExecutionProvider(ResourceProvider):
     def _wait(
         self, client: CdfClient, execution_id: str, args: ExecutionArgs, what: str, label: str
     ) -> WorkflowExecutionDetailed:
-        waiter = ExecutionWaiter(client, execution_id, timeout=args.timeout_seconds, report=lambda m: _report(label, m))
+        waiter = ExecutionWaiter(client, execution_id, timeout=args.timeout_seconds, report=lambda m: report(label, m))
         result = waiter.wait()
         if result.outcome is WaitOutcome.COMPLETED:
             assert result.execution is not None
@@ -447,12 +375,12 @@ class WorkflowExecutionProvider(ResourceProvider):
             try:
                 done = self._cancel_if_running(client, execution_id, f"resource {label} gave up waiting for it")
                 cancelled = f"Because cancel_on_delete is set, the provider tried to cancel it: {done}"
-            except WorkflowExecutionError as exc:
+            except ProviderError as exc:
                 cancelled = (
                     f"Because cancel_on_delete is set, the provider tried to cancel it and failed ({exc}); it may "
                     "still run, so cancel it in CDF first if two must not run at once"
                 )
-            _report(label, cancelled)
+            report(label, cancelled)
         raise WorkflowExecutionError(result.message(what, cancelled))
 
     def _outputs(self, props: Mapping[str, Any], args: ExecutionArgs, settings: ConnectionSettings) -> dict[str, Any]:
@@ -463,10 +391,11 @@ class WorkflowExecutionProvider(ResourceProvider):
             "input": props.get("input"),
             "metadata": props.get("metadata"),
             "triggers": props.get("triggers"),
+            "definition_hash": props.get("definition_hash"),
             "wait_for_completion": bool(props.get("wait_for_completion") or False),
             "timeout_seconds": props.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS,
             "cancel_on_delete": bool(props.get("cancel_on_delete") or False),
-            "connection": _public_connection(props.get("connection")),
+            "connection": public_connection(props.get("connection")),
             "project": settings.project,
             "base_url": settings.base_url,
             "pulumi_resource": props.get("pulumi_resource"),
@@ -478,11 +407,11 @@ class WorkflowExecutionProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         # Refresh passes the stored outputs; `.get` passes the program's inputs, which hold no execution yet.
         adopting = not props.get("execution_id")
-        settings = self._settings_where_it_ran(props)
+        settings = self._settings_where_it_lives(props)
         where = f"CDF project '{settings.project}' at {settings.base_url}"
         label = _label(props)
         outs = {k: v for k, v in props.items() if k not in ("__provider", "client_credentials", "nonce")}
-        outs["connection"] = _public_connection(outs.get("connection"))
+        outs["connection"] = public_connection(outs.get("connection"))
         try:
             execution = client_for(settings).retrieve_execution(id_)
         except CdfNotFoundError:
@@ -491,7 +420,7 @@ class WorkflowExecutionProvider(ResourceProvider):
                     f"Execution {id_} does not exist in {where}: check the id and the connection."
                 ) from None
             # A run-once execution must not be forgotten, or the next `up` would run it again.
-            _report(
+            report(
                 label,
                 f"execution {id_} is no longer in {where} (CDF keeps execution data for about three months); "
                 "the stack keeps its last known state, with found_in_cdf=false",
@@ -523,15 +452,6 @@ class WorkflowExecutionProvider(ResourceProvider):
         """The inputs that the next diff compares with, rebuilt from the outputs so a refresh adds no diff."""
         return {k: outs.get(k) for k in (*REPLACE_PROPERTIES, *SETTING_PROPERTIES, "connection", "pulumi_resource")}
 
-    def _settings_where_it_ran(self, props: Mapping[str, Any]) -> ConnectionSettings:
-        """The project and URL stored at create, with the credentials the connection resolves to now."""
-        fields = ConnectionArgs.model_fields
-        connection = {k: v for k, v in (props.get("connection") or {}).items() if v is not None and k in fields}
-        if props.get("project") and props.get("base_url"):
-            connection.update(project=props["project"], base_url=props["base_url"])
-            connection.pop("cluster", None)
-        return self._settings(connection)
-
     # --- update --------------------------------------------------------------------------------------
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Only settings changed (diff replaces for anything else): store them, run nothing.
@@ -546,8 +466,8 @@ class WorkflowExecutionProvider(ResourceProvider):
         if not props.get("cancel_on_delete"):
             return  # an execution is history; deleting the resource only forgets it
         label = _label(props)
-        client = client_for(self._settings_where_it_ran(props))
-        _report(label, self._cancel_if_running(client, id_, f"resource {label} was deleted or replaced"))
+        client = client_for(self._settings_where_it_lives(props))
+        report(label, self._cancel_if_running(client, id_, f"resource {label} was deleted or replaced"))
 
     def _cancel_if_running(self, client: CdfClient, execution_id: str, why: str) -> str:
         """Cancel the execution unless it has ended; says what happened. Only "it has already ended" is not an

@@ -9,8 +9,9 @@ from typing import Any
 import pulumi
 from pulumi import Input, Output, ResourceOptions
 
-from pulumi_cdf_workflows.config import CdfConnection
+from pulumi_cdf_workflows.config import CdfConnection, connection_props
 from pulumi_cdf_workflows.provider import EXECUTION_OUTPUTS, WorkflowExecutionProvider
+from pulumi_cdf_workflows.workflow import WorkflowVersion
 
 # Inputs that carry secrets. They are always secret in state and never returned as outputs.
 SECRET_INPUTS = ["client_credentials", "nonce", "connection"]
@@ -36,14 +37,6 @@ def _credentials_props(value: ClientCredentials | Mapping[str, Any] | None) -> d
     if isinstance(value, ClientCredentials):
         return value.to_props()
     return ClientCredentials(client_id=value["client_id"], client_secret=value["client_secret"]).to_props()
-
-
-def _connection_props(value: CdfConnection | Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if isinstance(value, CdfConnection):
-        return value.to_props()
-    return CdfConnection(**value).to_props()
 
 
 class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExecution"):
@@ -77,6 +70,8 @@ class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExe
     input: Output[dict[str, Any] | None]
     metadata: Output[dict[str, str] | None]
     triggers: Output[list[Any] | None]
+    definition_hash: Output[str | None]
+    """The hash of the WorkflowVersion's definition it ran (with `workflow_version=`)."""
     wait_for_completion: Output[bool]
     timeout_seconds: Output[float]
     cancel_on_delete: Output[bool]
@@ -99,6 +94,7 @@ class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExe
         timeout_seconds: Input[float] | None = None,
         cancel_on_delete: Input[bool] | None = None,
         connection: CdfConnection | Mapping[str, Any] | None = None,
+        workflow_version: WorkflowVersion | None = None,
         opts: ResourceOptions | None = None,
     ) -> None:
         """Run workflow `workflow_external_id` version `version` when this resource is created.
@@ -114,10 +110,19 @@ class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExe
         :param timeout_seconds: how long create waits (default 3600).
         :param cancel_on_delete: delete and replacement cancel the execution if it is still running.
         :param connection: per-resource CDF connection; overrides stack config and environment.
+        :param workflow_version: a WorkflowVersion of this stack, instead of workflow_external_id and version:
+            the execution runs it once deployed, and again whenever its definition changes (its hash).
         """
+        definition_hash = None
+        if workflow_version is not None:
+            if workflow_external_id is not None or version is not None:
+                raise TypeError("give WorkflowExecution either workflow_version or workflow_external_id and version")
+            workflow_external_id = workflow_version.workflow_external_id
+            version = workflow_version.version
+            definition_hash = workflow_version.definition_hash
         adopting = opts is not None and opts.id is not None
         if not adopting and (workflow_external_id is None or version is None):
-            raise TypeError("WorkflowExecution needs workflow_external_id and version")
+            raise TypeError("WorkflowExecution needs workflow_external_id and version (or workflow_version)")
         props: dict[str, Any] = {
             "workflow_external_id": workflow_external_id,
             "version": version,
@@ -126,10 +131,11 @@ class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExe
             "client_credentials": _credentials_props(client_credentials),
             "nonce": Output.secret(nonce) if nonce is not None else None,
             "triggers": triggers,
+            "definition_hash": definition_hash,
             "wait_for_completion": wait_for_completion,
             "timeout_seconds": timeout_seconds,
             "cancel_on_delete": cancel_on_delete,
-            "connection": _connection_props(connection),
+            "connection": connection_props(connection),
             "pulumi_resource": f"{pulumi.get_stack()}/{resource_name}",
             "project": None,
             "base_url": None,

@@ -9,27 +9,29 @@ config and state and never appears in outputs.
 
 import pulumi
 
-from pulumi_cdf_workflows import ClientCredentials, WorkflowExecution, client_from_stack
+from pulumi_cdf_workflows import ClientCredentials, Workflow, WorkflowExecution, WorkflowVersion
 
 config = pulumi.Config()
-WORKFLOW, VERSION = "nightly-report", "1"
 
-client_from_stack().upsert_workflow_version(
-    WORKFLOW,
-    VERSION,
-    tasks=[
-        {
-            "externalId": "report",
-            "type": "cdf",
-            "parameters": {"cdfRequest": {"resourcePath": "/assets/list", "method": "POST"}},
-        }
-    ],
+workflow = Workflow("nightly-report", external_id="nightly-report")
+version = WorkflowVersion(
+    "nightly-report-v1",
+    workflow_external_id=workflow.external_id,
+    version="1",
+    workflow_definition={
+        "tasks": [
+            {
+                "externalId": "report",
+                "type": "cdf",
+                "parameters": {"cdfRequest": {"resourcePath": "/assets/list", "method": "POST"}},
+            }
+        ],
+    },
 )
 
 report = WorkflowExecution(
     "report-as-runner",
-    workflow_external_id=WORKFLOW,
-    version=VERSION,
+    workflow_version=version,
     input={"format": "csv"},
     client_credentials=ClientCredentials(
         client_id=config.require("runClientId"),

@@ -1,39 +1,44 @@
-"""Run a backfill after each release, wait for it, and fail the deploy if it fails.
+"""Deploy a backfill workflow, run it after each release, wait for it, and fail the deploy if it fails.
 
-`triggers` holds the release: change it (`pulumi config set release 2026.11.2`) and the next `pulumi up`
-runs the workflow again. Anything else that stays the same runs nothing.
+The stack deploys what it runs: the workflow, its version (the tasks below) and one execution. The execution
+runs again when the release changes (`pulumi config set release 2026.11.2`, through `triggers`) or when a
+task below changes (through `workflow_version`, which follows the definition's hash). Anything else runs
+nothing, and `pulumi preview` writes nothing to CDF.
 """
 
 import pulumi
 
-from pulumi_cdf_workflows import WorkflowExecution, client_from_stack
+from pulumi_cdf_workflows import Workflow, WorkflowExecution, WorkflowVersion
 
 config = pulumi.Config()
 release = config.get("release") or "2026.11.1"
-WORKFLOW, VERSION = "backfill", "1"
 
-client_from_stack().upsert_workflow_version(
-    WORKFLOW,
-    VERSION,
-    tasks=[
-        {
-            "externalId": "extract",
-            "type": "cdf",
-            "parameters": {"cdfRequest": {"resourcePath": "/raw/dbs", "method": "GET"}},
-        },
-        {
-            "externalId": "load",
-            "type": "cdf",
-            "parameters": {"cdfRequest": {"resourcePath": "/timeseries/data", "method": "POST"}},
-            "dependsOn": [{"externalId": "extract"}],
-        },
-    ],
+workflow = Workflow("backfill", external_id="backfill", description="Backfill after each release")
+version = WorkflowVersion(
+    "backfill-v1",
+    workflow_external_id=workflow.external_id,
+    version="1",
+    workflow_definition={
+        "description": "extract from RAW, then load datapoints",
+        "tasks": [
+            {
+                "externalId": "extract",
+                "type": "cdf",
+                "parameters": {"cdfRequest": {"resourcePath": "/raw/dbs", "method": "GET"}},
+            },
+            {
+                "externalId": "load",
+                "type": "cdf",
+                "parameters": {"cdfRequest": {"resourcePath": "/timeseries/data", "method": "POST"}},
+                "dependsOn": [{"externalId": "extract"}],
+            },
+        ],
+    },
 )
 
 backfill = WorkflowExecution(
     "backfill-after-release",
-    workflow_external_id=WORKFLOW,
-    version=VERSION,
+    workflow_version=version,
     input={"release": release, "days": 7},
     triggers=[release],
     wait_for_completion=True,
@@ -44,3 +49,4 @@ backfill = WorkflowExecution(
 pulumi.export("executionId", backfill.execution_id)
 pulumi.export("status", backfill.status)
 pulumi.export("tasks", backfill.executed_tasks)
+pulumi.export("definitionHash", version.definition_hash)

@@ -1,4 +1,4 @@
-"""Quickstart: run a CDF workflow once, after deploy.
+"""Quickstart: deploy a CDF workflow and run it once, after deploy.
 
 The connection comes from stack config (`cdf:project`, `cdf:baseUrl`, `cdf:tokenUrl`, `cdf:clientId`,
 `cdf:clientSecret`) or the environment (`CDF_PROJECT`, `CDF_URL`, `IDP_*`). `scripts/quickstart` sets it
@@ -7,28 +7,27 @@ up against the local emulator.
 
 import pulumi
 
-from pulumi_cdf_workflows import WorkflowExecution, client_from_stack
+from pulumi_cdf_workflows import Workflow, WorkflowExecution, WorkflowVersion
 
-WORKFLOW, VERSION = "quickstart", "1"
-
-# In a real stack the workflow comes from the Cognite Toolkit or another resource. Here the program
-# upserts it so the example works against a fresh emulator; an upsert is idempotent, also in a preview.
-client_from_stack().upsert_workflow_version(
-    WORKFLOW,
-    VERSION,
-    tasks=[
-        {
-            "externalId": "greet",
-            "type": "cdf",
-            "parameters": {"cdfRequest": {"resourcePath": "/timeseries", "method": "GET"}},
-        }
-    ],
+workflow = Workflow("quickstart", external_id="quickstart", description="The README's quickstart")
+version = WorkflowVersion(
+    "quickstart-v1",
+    workflow_external_id=workflow.external_id,
+    version="1",
+    workflow_definition={
+        "tasks": [
+            {
+                "externalId": "greet",
+                "type": "cdf",
+                "parameters": {"cdfRequest": {"resourcePath": "/timeseries", "method": "GET"}},
+            }
+        ],
+    },
 )
 
 run = WorkflowExecution(
     "quickstart-run",
-    workflow_external_id=WORKFLOW,
-    version=VERSION,
+    workflow_version=version,  # runs once deployed, and again when the tasks above change
     input={"greeting": "hello from pulumi", "count": 3},
     metadata={"deployedBy": "pulumi"},
     wait_for_completion=True,  # the deploy fails if the workflow fails

@@ -357,6 +357,19 @@ class CdfClient:
         reply = self._request("POST", "/workflows", what=what, body={"items": [item]}, safe=True)
         return self._load(Workflow, self._first_item(reply, what), what)
 
+    def delete_workflow(self, external_id: str) -> None:
+        """``POST /workflows/delete``: the workflow and all its versions. An unknown id is not an error;
+        CDF refuses while executions of the workflow run."""
+        what = f"Deleting workflow {external_id!r} {self._in_project}"
+        body = {"items": [{"externalId": external_id}]}
+        self._request("POST", "/workflows/delete?ignoreUnknownIds=true", what=what, body=body, safe=True)
+
+    def delete_workflow_version(self, workflow_external_id: str, version: str) -> None:
+        """``POST /workflows/versions/delete`` for one version. An unknown version is not an error."""
+        what = f"Deleting workflow {workflow_external_id!r} version {version!r} {self._in_project}"
+        body = {"items": [{"workflowExternalId": workflow_external_id, "version": version}]}
+        self._request("POST", "/workflows/versions/delete?ignoreUnknownIds=true", what=what, body=body, safe=True)
+
     def upsert_workflow_version(
         self,
         workflow_external_id: str,

@@ -33,7 +33,7 @@ CLIENT_SECRET = "e2e-client-secret-7c1d"
 # A second client, for executions that run as another principal (client_credentials).
 RUN_CLIENT_ID = "e2e-run-client"
 RUN_CLIENT_SECRET = "e2e-run-secret-92fb"
-RESOURCE_TYPE = "pulumi-python:dynamic/cdf:WorkflowExecution"
+RESOURCE_TYPE_PREFIX = "pulumi-python:dynamic/cdf:"
 TERMINAL = ("COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED")
 # CDF settings in the developer's shell must not reach the provider: blank values count as unset.
 CLEAN_CDF_ENV = {f.env_var: "" for f in FIELDS} | {READ_TIMEOUT_ENV: ""}
@@ -208,10 +208,14 @@ class Workspace:
         return json.loads(self.pulumi("stack", "output", name, "--json", stack=stack).stdout)
 
     def executions_in_state(self, stack: str, show_secrets: bool = False) -> list[dict[str, Any]]:
+        return self.resources_in_state(stack, "WorkflowExecution", show_secrets)
+
+    def resources_in_state(self, stack: str, kind: str, show_secrets: bool = False) -> list[dict[str, Any]]:
+        """The stack's resources of this package's type `kind` (WorkflowExecution, Workflow, ...)."""
         args = ("stack", "export", "--show-secrets") if show_secrets else ("stack", "export")
         exported = json.loads(self.pulumi(*args, stack=stack).stdout)
         resources: list[dict[str, Any]] = exported["deployment"].get("resources") or []
-        return [r for r in resources if r.get("type") == RESOURCE_TYPE]
+        return [r for r in resources if r.get("type") == f"{RESOURCE_TYPE_PREFIX}{kind}"]
 
     def executions(self, workflow: str | None = None) -> list[dict[str, Any]]:
         found = self.emu.executions(CDF_PROJECT)

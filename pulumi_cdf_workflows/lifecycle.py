@@ -1,0 +1,227 @@
+"""What every resource's provider shares: stack configuration, where and as whom to reach CDF, one client per
+connection per plugin process, progress on stderr, canonical comparison, and errors shown without a traceback.
+
+Pulumi pickles each provider instance into every resource's state and runs it in the dynamic-provider plugin
+(`python -m pulumi.dynamic`), so providers hold nothing: configuration arrives in `configure()` and clients
+are built lazily and cached in this module.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from pulumi_cdf_workflows import _plugin_errors
+from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
+from pulumi_cdf_workflows.cdf.errors import CdfError
+from pulumi_cdf_workflows.config import STACK_CONFIG_KEYS, ConnectionConfigError, resolve_connection
+from pulumi_cdf_workflows.inputs import ConnectionArgs, canonical_json, contains_unknown, is_unknown
+
+CONNECTION_SECRETS = ("client_secret", "token")
+
+
+class ProviderError(Exception):
+    """A failure the user can act on; the plugin shows its message without a Python traceback."""
+
+
+_plugin_errors.show_without_traceback(ProviderError)
+
+_clients: dict[tuple[str, ...], CdfClient] = {}
+_clients_lock = threading.Lock()
+
+
+def _client_key(settings: ConnectionSettings) -> tuple[str, ...]:
+    key = []
+    for name, value in sorted(settings):
+        secret = getattr(value, "get_secret_value", None)
+        key.append(f"{name}={secret() if secret else value!r}")
+    return tuple(key)
+
+
+def client_for(settings: ConnectionSettings) -> CdfClient:
+    """One client (and so one keep-alive session) per connection per plugin process."""
+    key = _client_key(settings)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = CdfClient(settings)
+        return client
+
+
+def report(label: str, message: str) -> None:
+    # The engine shows a dynamic provider's stderr lines in `pulumi up` output as they arrive.
+    print(f"[{label}] {message}", file=sys.stderr, flush=True)
+
+
+def public_connection(connection: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The connection without its secrets: what outputs may hold."""
+    if not connection:
+        return None
+    return {k: v for k, v in connection.items() if k not in CONNECTION_SECRETS and v is not None}
+
+
+def same(old: Any, new: Any) -> bool:
+    """Equal by meaning: key order and 1 vs 1.0 do not count, and None, {} and [] are all "nothing"."""
+    if is_unknown(new) or contains_unknown(new):
+        return False
+    empty: tuple[Any, ...] = (None, {}, [])
+    if old in empty and new in empty:
+        return True
+    return canonical_json(old) == canonical_json(new)
+
+
+class CdfResourceProvider(ResourceProvider):
+    """Base of this package's providers: the stack configuration and the connection it resolves to."""
+
+    def configure(self, req: ConfigureRequest) -> None:
+        config: dict[str, Any] = {}
+        for key in STACK_CONFIG_KEYS:
+            value = req.config.get(key)
+            if value is not None:
+                config[key] = value
+        self._stack_config = config
+
+    def _config(self) -> dict[str, Any]:
+        return getattr(self, "_stack_config", {})
+
+    def _settings(self, connection: ConnectionArgs | Mapping[str, Any] | None) -> ConnectionSettings:
+        """The resource's connection > stack config > environment."""
+        if connection is not None and not isinstance(connection, ConnectionArgs):
+            connection = ConnectionArgs.model_validate(
+                {k: v for k, v in connection.items() if v is not None and k in ConnectionArgs.model_fields}
+            )
+        try:
+            return resolve_connection(connection, self._config(), os.environ)
+        except ConnectionConfigError as exc:
+            raise ProviderError(str(exc)) from None
+
+    def _settings_where_it_lives(self, props: Mapping[str, Any]) -> ConnectionSettings:
+        """The project and URL stored at create, with the credentials the connection resolves to now."""
+        fields = ConnectionArgs.model_fields
+        connection = {k: v for k, v in (props.get("connection") or {}).items() if v is not None and k in fields}
+        if props.get("project") and props.get("base_url"):
+            connection.update(project=props["project"], base_url=props["base_url"])
+            connection.pop("cluster", None)
+        return self._settings(connection)
+
+
+class UpsertProvider(CdfResourceProvider):
+    """The lifecycle of a resource that CDF creates and updates with one upsert: Workflow, WorkflowVersion.
+
+    check validates without calling CDF (a preview reads and writes nothing); diff replaces when an identity
+    property or the place it lives (project, base URL set by the program or stack config) changes and updates
+    in place otherwise; create and update upsert; refresh reads where it lives, and a resource CDF no longer
+    has leaves the state (the next `up` creates it again); delete deletes, and "already gone" is fine.
+    """
+
+    kind = "resource"
+    replace_properties: tuple[str, ...] = ()
+    update_properties: tuple[str, ...] = ()
+
+    # --- what each resource says -------------------------------------------------------------------------
+    def _validate(self, props: Mapping[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
+        raise NotImplementedError
+
+    def _resource_id(self, props: Mapping[str, Any]) -> str:
+        raise NotImplementedError
+
+    def _upsert(self, client: CdfClient, args: Any) -> dict[str, Any]:
+        """Create or update in CDF; returns the outputs CDF's reply gives."""
+        raise NotImplementedError
+
+    def _retrieve(self, client: CdfClient, id_: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def _delete(self, client: CdfClient, id_: str, props: Mapping[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _comparable(self, prop: str, value: Any) -> Any:
+        """The value as CDF would store it, for diff (e.g. a definition with its defaults filled)."""
+        return value
+
+    # --- the lifecycle -----------------------------------------------------------------------------------
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        _args, problems = self._validate(news)
+        return CheckResult(news, [CheckFailure(prop, reason) for prop, reason in problems])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        def changed(prop: str) -> bool:
+            new = news.get(prop)
+            return not same(self._comparable(prop, olds.get(prop)), self._comparable(prop, new))
+
+        replaces = [p for p in self.replace_properties if changed(p)]
+        replaces += self._target_changes(olds, news.get("connection"))
+        updates = [p for p in self.update_properties if changed(p)]
+        return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False)
+
+    def _target_changes(self, olds: Mapping[str, Any], connection: Any) -> list[str]:
+        if contains_unknown(connection):
+            return ["connection"]
+        if not olds.get("project") or not olds.get("base_url"):
+            return []
+        try:
+            settings = self._settings(connection)
+        except ProviderError:
+            return []  # check reports an unresolvable connection
+        if (settings.project, settings.base_url) != (olds["project"], olds["base_url"]):
+            return ["connection"]
+        return []
+
+    def _deploy(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        args, problems = self._validate(props)
+        if problems or args is None:
+            raise ProviderError("; ".join(f"{p}: {r}" for p, r in problems) or "inputs are still unknown")
+        settings = self._settings(props.get("connection"))
+        id_ = self._resource_id(props)
+        try:
+            from_cdf = self._upsert(client_for(settings), args)
+        except CdfError as exc:
+            raise ProviderError(f"Could not deploy {self.kind} {id_}: {exc}") from None
+        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs.update(from_cdf, connection=public_connection(props.get("connection")))
+        outs.update(project=settings.project, base_url=settings.base_url)
+        return id_, outs
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        id_, outs = self._deploy(props)
+        return CreateResult(id_, outs)
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._deploy(news)[1])
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        settings = self._settings_where_it_lives(props)
+        try:
+            found = self._retrieve(client_for(settings), id_, props)
+        except CdfError as exc:
+            where = f"CDF project '{settings.project}'"
+            raise ProviderError(f"Could not read {self.kind} {id_} in {where}: {exc}") from None
+        if found is None:
+            if not props.get("project"):
+                raise ProviderError(f"{self.kind} {id_} does not exist in CDF project '{settings.project}'")
+            return ReadResult(None, {})  # gone: the engine forgets it, and the next `up` creates it again
+        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs.update(found, connection=public_connection(props.get("connection")))
+        outs.update(project=settings.project, base_url=settings.base_url)
+        return ReadResult(id_, outs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        settings = self._settings_where_it_lives(props)
+        try:
+            self._delete(client_for(settings), id_, props)
+        except CdfError as exc:
+            raise ProviderError(f"Could not delete {self.kind} {id_}: {exc}") from None

@@ -1,0 +1,136 @@
+"""The Pulumi surface for deploying workflows: the Workflow and WorkflowVersion resources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi import Input, Output, ResourceOptions
+
+from pulumi_cdf_workflows.config import CdfConnection, connection_props
+from pulumi_cdf_workflows.workflow_provider import WORKFLOW_OUTPUTS, WorkflowProvider
+from pulumi_cdf_workflows.workflow_version_provider import VERSION_OUTPUTS, WorkflowVersionProvider, version_id
+
+_SECRET_OPTS = ResourceOptions(additional_secret_outputs=["connection"])
+
+
+class Workflow(pulumi.dynamic.Resource, module="cdf", name="Workflow"):
+    """A CDF workflow. Its versions are :class:`WorkflowVersion` resources.
+
+    `pulumi destroy` deletes it, and with it every version (CDF refuses while executions run).
+    """
+
+    external_id: Output[str]
+    description: Output[str | None]
+    data_set_id: Output[int | None]
+    max_concurrent_executions: Output[int | None]
+    created_time: Output[int]
+    last_updated_time: Output[int]
+    project: Output[str]
+    base_url: Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        external_id: Input[str],
+        description: Input[str] | None = None,
+        data_set_id: Input[int] | None = None,
+        max_concurrent_executions: Input[int] | None = None,
+        connection: CdfConnection | Mapping[str, Any] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None:
+        """:param external_id: the workflow's external id (at most 255 characters).
+        :param description: at most 500 characters.
+        :param data_set_id: the data set that governs access to the workflow, its versions and executions.
+        :param max_concurrent_executions: 1 to 10000; CDF queues executions beyond it. None: the project's limit.
+        :param connection: per-resource CDF connection; overrides stack config and environment.
+        """
+        props: dict[str, Any] = {
+            "external_id": external_id,
+            "description": description,
+            "data_set_id": data_set_id,
+            "max_concurrent_executions": max_concurrent_executions,
+            "connection": connection_props(connection),
+        }
+        props.update({name: None for name in WORKFLOW_OUTPUTS})
+        super().__init__(WorkflowProvider(), resource_name, props, ResourceOptions.merge(opts, _SECRET_OPTS))
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        external_id: Input[str],
+        connection: CdfConnection | Mapping[str, Any] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> Workflow:
+        """Look up a workflow deployed elsewhere (the Toolkit, another stack). `destroy` never deletes it."""
+        return Workflow(
+            resource_name,
+            external_id=external_id,
+            connection=connection,
+            opts=ResourceOptions.merge(opts, ResourceOptions(id=external_id)),
+        )
+
+
+class WorkflowVersion(pulumi.dynamic.Resource, module="cdf", name="WorkflowVersion"):
+    """A version of a CDF workflow and its definition: a description and tasks, as CDF's API and the Cognite
+    Toolkit write them (`{"externalId": "load", "type": "function", "parameters": {...}, "dependsOn": [...]}`).
+
+    A changed definition is updated in place and gets a new `definition_hash`; pass the version to
+    `WorkflowExecution(workflow_version=...)` to run the workflow again when that happens.
+    """
+
+    workflow_external_id: Output[str]
+    version: Output[str]
+    workflow_definition: Output[dict[str, Any]]
+    """The definition as CDF keeps it, with its defaults (retries, timeout, onFailure, dependsOn) filled in."""
+    definition_hash: Output[str]
+    """CDF's hash of the description and tasks: it changes exactly when the definition does."""
+    created_time: Output[int]
+    last_updated_time: Output[int]
+    project: Output[str]
+    base_url: Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        workflow_external_id: Input[str],
+        version: Input[str],
+        workflow_definition: Input[Mapping[str, Any]],
+        connection: CdfConnection | Mapping[str, Any] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None:
+        """:param workflow_external_id: the workflow (pass `workflow.external_id` to deploy it first).
+        :param version: the version's name, e.g. "1".
+        :param workflow_definition: `{"description": ..., "tasks": [...]}`; at most 100 tasks with unique
+            external ids whose `dependsOn` name tasks of this version and form no cycle.
+        :param connection: per-resource CDF connection; overrides stack config and environment.
+        """
+        props: dict[str, Any] = {
+            "workflow_external_id": workflow_external_id,
+            "version": version,
+            "workflow_definition": workflow_definition,
+            "connection": connection_props(connection),
+        }
+        props.update({name: None for name in VERSION_OUTPUTS})
+        super().__init__(WorkflowVersionProvider(), resource_name, props, ResourceOptions.merge(opts, _SECRET_OPTS))
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        workflow_external_id: str,
+        version: str,
+        connection: CdfConnection | Mapping[str, Any] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> WorkflowVersion:
+        """Look up a version deployed elsewhere. `destroy` never deletes it."""
+        return WorkflowVersion(
+            resource_name,
+            workflow_external_id=workflow_external_id,
+            version=version,
+            workflow_definition={},
+            connection=connection,
+            opts=ResourceOptions.merge(opts, ResourceOptions(id=version_id(workflow_external_id, version))),
+        )
