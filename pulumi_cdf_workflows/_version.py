@@ -1,3 +1,3 @@
-"""The package version, kept in one place so headers and metadata agree."""
+"""The package version: the only place it is written (pyproject.toml reads it from here)."""
 
 __version__ = "0.1.0"
