@@ -1,4 +1,4 @@
-"""A local CDF emulator: workflows, sessions and OAuth token APIs on loopback. Imports nothing from cdf/."""
+"""A local CDF emulator: workflows, triggers, sessions and OAuth token APIs on loopback. Imports nothing from cdf/."""
 
 from pulumi_cdf_workflows.emulator.faults import Fault
 from pulumi_cdf_workflows.emulator.models import Outcome

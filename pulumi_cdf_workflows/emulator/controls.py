@@ -1,4 +1,4 @@
-"""Test controls under /_emulator/ (never under /api/): reset, outcomes, faults, logs, tokens, seed."""
+"""Test controls under /_emulator/ (never under /api/): reset, outcomes, faults, logs, tokens, seed, time."""
 
 from __future__ import annotations
 
@@ -76,6 +76,24 @@ def handle_control(emu: CdfEmulator, method: str, path: str, query: dict[str, st
             return 200, {"items": emu.sessions(query.get("project"))}, {}
         if (method, name) == ("POST", "tokens/expire"):
             return 200, {"expired": emu.expire_tokens()}, {}
+        if (method, name) == ("GET", "time"):
+            return 200, {"now": emu.now()}, {}
+        if (method, name) == ("POST", "time/set"):
+            return 200, {"now": emu.set_time(data["time"])}, {}
+        if (method, name) == ("POST", "time/advance"):
+            fired = emu.advance_time(data["seconds"])
+            return 200, {"now": emu.now(), "fired": fired}, {}
+        if (method, name) == ("POST", "seed/trigger"):
+            trigger = emu.upsert_trigger(
+                data["project"],
+                data["externalId"],
+                data["workflowExternalId"],
+                str(data["workflowVersion"]),
+                data["triggerRule"],
+                input=data.get("input"),
+                metadata=data.get("metadata"),
+            )
+            return 200, trigger, {}
         if (method, name) == ("POST", "seed"):
             version = emu.upsert_workflow_version(
                 data["project"], data["workflowExternalId"], str(data["version"]), data.get("tasks")

@@ -49,6 +49,16 @@ def _page(items: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
     return body
 
 
+def _query_limit(req: Request) -> int | None:
+    limit = req.query.get("limit")
+    if limit is None:
+        return None
+    try:
+        return int(limit)
+    except ValueError as exc:
+        raise BadRequest("limit must be an integer") from exc
+
+
 def _body_dict(req: Request) -> dict[str, Any]:
     if req.body is None:
         return {}
@@ -89,13 +99,7 @@ class CdfResponses:
         return _ok(self.backend.get_workflow(req.project, req.params["workflow"]).to_json())
 
     def list_workflows(self, req: Request) -> JsonReply:
-        limit: Any = req.query.get("limit")
-        if limit is not None:
-            try:
-                limit = int(limit)
-            except ValueError as exc:
-                raise BadRequest("limit must be an integer") from exc
-        items, cursor = self.backend.list_workflows(req.project, limit, req.query.get("cursor"))
+        items, cursor = self.backend.list_workflows(req.project, _query_limit(req), req.query.get("cursor"))
         return _ok(_page([w.to_json() for w in items], cursor))
 
     def delete_workflows(self, req: Request) -> JsonReply:
@@ -145,6 +149,39 @@ class CdfResponses:
 
     def update_task(self, req: Request) -> JsonReply:
         return _ok(self.backend.update_task(req.project, req.params["task"], req.body).to_json())
+
+    # ----- triggers
+    def upsert_triggers(self, req: Request) -> JsonReply:
+        triggers = self.backend.upsert_triggers(req.project, _body_dict(req).get("items"))
+        return _ok({"items": [t.to_json() for t in triggers]})
+
+    def list_triggers(self, req: Request) -> JsonReply:
+        items, cursor = self.backend.list_triggers(
+            req.project,
+            _query_limit(req),
+            req.query.get("cursor"),
+            req.query.get("workflowExternalId"),
+            req.query.get("workflowVersion"),
+        )
+        return _ok(_page([t.to_json() for t in items], cursor))
+
+    def delete_triggers(self, req: Request) -> JsonReply:
+        self.backend.delete_triggers(req.project, _body_dict(req).get("items"))
+        return _ok({})
+
+    def trigger_history(self, req: Request) -> JsonReply:
+        runs, cursor = self.backend.trigger_history(
+            req.project, req.params["trigger"], _query_limit(req), req.query.get("cursor")
+        )
+        return _ok(_page([r.to_json() for r in runs], cursor))
+
+    def pause_trigger(self, req: Request) -> JsonReply:
+        self.backend.pause_trigger(req.project, req.params["trigger"], paused=True)
+        return _ok({})
+
+    def resume_trigger(self, req: Request) -> JsonReply:
+        self.backend.pause_trigger(req.project, req.params["trigger"], paused=False)
+        return _ok({})
 
 
 def parse_json(raw: bytes) -> Any:

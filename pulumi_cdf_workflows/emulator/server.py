@@ -1,33 +1,26 @@
-"""The HTTP server and `CdfEmulator`, the library-mode entry point."""
+"""`CdfEmulator`, the library-mode entry point: lifecycle, test controls and request dispatch (HTTP in httpd.py)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import contextlib
-import gzip
-import json
 import socket
 import threading
-import time
-import uuid
-import zlib
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
 
-from pulumi_cdf_workflows.emulator.controls import PREFIX, handle_control
-from pulumi_cdf_workflows.emulator.exceptions import BadRequest, CdfError, NotFound, OAuthError
-from pulumi_cdf_workflows.emulator.faults import JSON_CONTENT_TYPE, Fault, FaultTable, RequestLog, redact
+from pulumi_cdf_workflows.emulator.exceptions import CdfError, NotFound, OAuthError
+from pulumi_cdf_workflows.emulator.faults import Fault, FaultTable, RequestLog
+from pulumi_cdf_workflows.emulator.httpd import EmulatorHTTPServer
 from pulumi_cdf_workflows.emulator.models import CdfBackend, Outcome, OutcomeSpec
-from pulumi_cdf_workflows.emulator.responses import CdfResponses, JsonReply, Request, error_reply, parse_json
+from pulumi_cdf_workflows.emulator.responses import CdfResponses, JsonReply, Request
 from pulumi_cdf_workflows.emulator.urls import url_paths
 
 
 class CdfEmulator:
-    """A local CDF (workflows, sessions, OAuth token) on a loopback port. Any project name works.
+    """A local CDF (workflows, triggers, sessions, OAuth token) on a loopback port. Any project name works.
 
     Example::
 
@@ -35,6 +28,8 @@ class CdfEmulator:
             emu.upsert_workflow_version("my-project", "wf", "1")
             emu.set_outcome("wf", "1", "FAILED", reason="bad input")
             # point a CogniteClient or CdfClient at emu.base_url, with token_url=emu.token_url
+            emu.upsert_trigger("my-project", "hourly", "wf", "1", "0 * * * *")
+            fired = emu.advance_time(3 * 3600)  # three firings, three executions; no waiting
 
     `clients=None` accepts any non-empty client id/secret; `task_duration` is seconds per task;
     `nonce_ttl` how long a session nonce can be bound; `token_ttl` the access-token lifetime.
@@ -58,7 +53,7 @@ class CdfEmulator:
         self._faults = FaultTable()
         self._log = RequestLog()
         self._stopping = threading.Event()
-        self._server: _HTTPServer | None = None
+        self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # ----- lifecycle
@@ -67,7 +62,7 @@ class CdfEmulator:
             return self
         self._stopping.clear()
         self.backend.resume()
-        self._server = _HTTPServer((self.host, self._requested_port), self)
+        self._server = EmulatorHTTPServer((self.host, self._requested_port), self)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -119,7 +114,7 @@ class CdfEmulator:
 
     # ----- controls
     def reset(self) -> None:
-        """Forgets all CDF state, outcomes, faults and the request log (issued tokens stay valid)."""
+        """Forgets all CDF state (triggers too), outcomes, faults, the request log and clock moves (tokens stay)."""
         self.backend.reset()
         self._faults.clear()
         self._log.clear()
@@ -176,6 +171,41 @@ class CdfEmulator:
         """Every issued access token becomes invalid; static-* tokens keep working."""
         return self.backend.expire_tokens()
 
+    # ----- the clock and triggers
+    def now(self) -> int:
+        """The emulator's time in epoch milliseconds: real time, plus however far tests moved it."""
+        return self.backend.now_ms()
+
+    def set_time(self, epoch_ms: int) -> int:
+        """Sets the clock (it keeps running from there) without firing triggers; e.g. to start on a known minute."""
+        return self.backend.set_time(epoch_ms)
+
+    def advance_time(self, seconds: float) -> list[dict[str, Any]]:
+        """Moves the clock forward; every due, unpaused schedule trigger fires once per cron occurrence.
+
+        Each firing starts a real execution of the trigger's workflow version (input: the trigger's input plus
+        `{"version": ...}`, metadata: the trigger's) or, if that version is gone, records a failed firing.
+        Returns the firings, oldest first: history items (fireTime, externalId, status, ...) plus "project".
+        Schedules fire only here: between calls, nothing fires on its own.
+        """
+        return self.backend.advance_time(seconds)
+
+    def upsert_trigger(
+        self,
+        project: str,
+        external_id: str,
+        workflow_external_id: str,
+        version: str,
+        rule: dict[str, Any] | str,
+        input: dict[str, Any] | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Seeds a trigger (validated as by the API, with a session made for it). A str rule is a UTC cron."""
+        if isinstance(rule, str):
+            rule = {"triggerType": "schedule", "cronExpression": rule}
+        trigger = self.backend.seed_trigger(project, external_id, workflow_external_id, version, rule, input, metadata)
+        return trigger.to_json()
+
     def upsert_workflow_version(
         self, project: str, workflow_external_id: str, version: str, tasks: list[dict[str, Any]] | None = None
     ) -> dict[str, Any]:
@@ -225,229 +255,3 @@ def _parse_basic(header: str) -> tuple[str, str]:
     client_id, _, secret = decoded.partition(":")
     # RFC 6749 §2.3.1: both parts are form-urlencoded inside the Basic header.
     return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
-
-
-def _format_retry_after(seconds: float) -> str:
-    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], emulator: CdfEmulator) -> None:
-        self.emulator = emulator
-        self._connections: set[socket.socket] = set()
-        self._conn_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def track(self, conn: socket.socket, add: bool) -> None:
-        with self._conn_lock:
-            if add:
-                self._connections.add(conn)
-            else:
-                self._connections.discard(conn)
-
-    def close_connections(self) -> None:
-        # Keep-alive handler threads would otherwise keep serving pooled client connections after stop().
-        with self._conn_lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # client went away (or we dropped it on purpose); nothing useful to print
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _HTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection, True)
-
-    def finish(self) -> None:
-        self.server.track(self.connection, False)
-        with contextlib.suppress(OSError):
-            super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            raw = b"".join(chunks)
-        else:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        encoding = self.headers.get("Content-Encoding", "").lower()
-        if encoding == "gzip" and raw:
-            try:
-                return gzip.decompress(raw)
-            except (OSError, EOFError, zlib.error) as exc:
-                raise BadRequest("Request body is not valid gzip") from exc
-        return raw
-
-    def _parse_body(self, path: str, raw: bytes) -> Any:
-        content_type = self.headers.get("Content-Type", "")
-        if path == "/oauth2/token" and "json" not in content_type:
-            return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-        return parse_json(raw)
-
-    def _handle(self, method: str) -> None:
-        emu = self.server.emulator
-        request_id = str(uuid.uuid4())
-        url = urlsplit(self.path)
-        path, query = url.path, dict(parse_qsl(url.query, keep_blank_values=True))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        body: Any = None
-        body_error: CdfError | None = None
-        try:
-            body = self._parse_body(path, self._read_body())
-        except CdfError as exc:
-            body_error = exc
-        except (ValueError, OSError):
-            body_error = BadRequest("Could not read the request body")
-
-        if path.startswith(PREFIX):
-            try:
-                if body_error is not None:
-                    raise body_error
-                reply = handle_control(emu, method, path, query, body)
-            except CdfError as exc:
-                reply = error_reply(exc)
-            self._send(reply, request_id)
-            return
-
-        entry = emu._log.record(
-            {
-                "method": method,
-                "path": path,
-                "query": redact(query),
-                "headers": redact(headers),
-                "body": redact(body),
-                "status": None,
-                "requestId": request_id,
-                "fault": None,
-                "dropped": False,
-                "time": time.time(),
-            }
-        )
-        fault = emu._faults.take(method, path)
-        if fault is not None:
-            # A test-chosen reply body may hold secrets too (a nonce, a token).
-            emu._log.update(entry, fault=redact(fault.to_json()))
-        if fault is not None and fault.when == "before":
-            emu._sleep(fault.delay)
-            if self._apply_fault(fault, entry, request_id, None):
-                return
-
-        try:
-            if body_error is not None:
-                raise body_error
-            reply = emu._dispatch(method, path, query, headers, body, self.headers.get("Authorization"))
-        except (CdfError, OAuthError) as exc:
-            reply = error_reply(exc)
-        except Exception as exc:  # a bug in the emulator must still answer in CDF's shape
-            reply = error_reply(CdfError(f"Emulator internal error: {type(exc).__name__}: {exc}", status=500))
-
-        if fault is not None and fault.when == "after":
-            emu._sleep(fault.delay)
-            if self._apply_fault(fault, entry, request_id, reply[0], reply[1]):
-                return
-        emu._log.update(entry, status=reply[0])
-        self._send(reply, request_id)
-
-    def _apply_fault(
-        self,
-        fault: Fault,
-        entry: dict[str, Any],
-        request_id: str,
-        real_status: int | None,
-        real_body: Any = None,
-    ) -> bool:
-        """Drops or answers with the fault's status and body; False when the fault was only a delay.
-
-        `real_status` and `real_body` are the processed reply's (when="after"): the status is kept when the
-        fault has none, and a `body` function is given the real body.
-        """
-        log = self.server.emulator._log
-        if fault.drop:
-            log.update(entry, status=None, dropped=True)
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return True
-        if not fault.replaces_reply:
-            return False
-        status = fault.status if fault.status is not None else real_status
-        if status is None:  # Fault refuses a body-only fault before processing; never guess a status
-            raise RuntimeError("A fault replacing the reply before processing needs a status")
-        headers = {}
-        if fault.retry_after is not None:
-            headers["Retry-After"] = _format_retry_after(fault.retry_after)
-        log.update(entry, status=status)
-        custom = fault.encoded_body(real_body)
-        if custom is None:
-            envelope = {"error": {"code": status, "message": f"Injected fault: HTTP {status}"}}
-            self._send((status, envelope, headers), request_id)
-        else:
-            data, content_type = custom
-            self._send_bytes(status, data, content_type, headers, request_id)
-        return True
-
-    def _send(self, reply: JsonReply, request_id: str) -> None:
-        status, body, headers = reply
-        self._send_bytes(status, json.dumps(body).encode("utf-8"), JSON_CONTENT_TYPE, headers, request_id)
-
-    def _send_bytes(
-        self, status: int, data: bytes, content_type: str, headers: dict[str, str], request_id: str
-    ) -> None:
-        """Sends `data` as-is; faults use it for bodies that are not JSON (a proxy's HTML page)."""
-        try:
-            phrase = HTTPStatus(status).phrase
-        except ValueError:
-            phrase = "Unknown"
-        lines = [
-            f"{self.protocol_version} {status} {phrase}",
-            f"Date: {self.date_time_string()}",
-            f"Content-Type: {content_type}",
-            f"Content-Length: {len(data)}",
-            f"X-Request-ID: {request_id}",
-            *(f"{name}: {value}" for name, value in headers.items()),
-        ]
-        if self.close_connection:
-            lines.append("Connection: close")
-        # One write for head and body: two small writes meet Nagle + delayed ACK (40 ms per request).
-        try:
-            self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data)
-            self.wfile.flush()
-        except OSError:
-            self.close_connection = True

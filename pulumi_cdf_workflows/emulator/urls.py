@@ -18,6 +18,13 @@ url_paths: list[tuple[str, re.Pattern[str], str, bool]] = [
         ("POST", _P + rf"/workflows/executions/(?P<execution>{_SEG})/cancel", "cancel", True),
         ("POST", _P + rf"/workflows/executions/(?P<execution>{_SEG})/retry", "retry", True),
         ("POST", _P + rf"/workflows/tasks/(?P<task>{_SEG})/update", "update_task", True),
+        # Before the /workflows/{workflow} routes, which would take "triggers" for a workflow's external id.
+        ("POST", _P + r"/workflows/triggers/delete", "delete_triggers", True),
+        ("POST", _P + rf"/workflows/triggers/(?P<trigger>{_SEG})/pause", "pause_trigger", True),
+        ("POST", _P + rf"/workflows/triggers/(?P<trigger>{_SEG})/resume", "resume_trigger", True),
+        ("GET", _P + rf"/workflows/triggers/(?P<trigger>{_SEG})/history", "trigger_history", True),
+        ("POST", _P + r"/workflows/triggers", "upsert_triggers", True),
+        ("GET", _P + r"/workflows/triggers", "list_triggers", True),
         ("POST", _P + r"/workflows/versions/list", "list_versions", True),
         ("POST", _P + r"/workflows/versions/delete", "delete_versions", True),
         ("POST", _P + r"/workflows/versions", "upsert_versions", True),

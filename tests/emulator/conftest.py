@@ -27,6 +27,16 @@ def wait_until(probe: Callable[[], T | None], timeout: float = 5.0, what: str = 
         time.sleep(0.01)
 
 
+def assert_envelope(response: requests.Response, status: int, message_part: str = "") -> dict[str, Any]:
+    """The reply is CDF's error envelope with this status and a message containing `message_part`."""
+    assert response.status_code == status, response.text
+    assert response.headers["X-Request-ID"]
+    error: dict[str, Any] = response.json()["error"]
+    assert error["code"] == status
+    assert message_part in error["message"]
+    return error
+
+
 class Api:
     """requests.Session bound to one emulator project with a bearer token."""
 

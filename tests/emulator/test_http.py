@@ -13,18 +13,9 @@ import requests
 
 from pulumi_cdf_workflows.emulator import CdfEmulator
 
-from .conftest import PROJECT, Api, wait_until
+from .conftest import PROJECT, Api, assert_envelope, wait_until
 
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
-
-
-def assert_envelope(response: requests.Response, status: int, message_part: str = "") -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["X-Request-ID"]
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == status
-    assert message_part in error["message"]
-    return error
 
 
 # ----- OAuth token endpoint and bearer auth

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,14 +15,22 @@ import cognite.client
 from cognite.client import ClientConfig, CogniteClient
 from cognite.client.credentials import OAuthClientCredentials, Token
 from cognite.client.data_classes import ClientCredentials
+from cognite.client.data_classes.data_modeling import ViewId
+from cognite.client.data_classes.data_modeling.query import NodeResultSetExpression, Select, SourceSelector
 from cognite.client.data_classes.workflows import (
     CDFTaskParameters,
     FunctionTaskParameters,
+    WorkflowDataModelingTriggerRule,
     WorkflowDefinitionUpsert,
     WorkflowExecution,
     WorkflowExecutionDetailed,
+    WorkflowScheduledTriggerRule,
     WorkflowTask,
     WorkflowTaskExecution,
+    WorkflowTrigger,
+    WorkflowTriggerDataModelingQuery,
+    WorkflowTriggerRun,
+    WorkflowTriggerUpsert,
     WorkflowUpsert,
     WorkflowVersionId,
     WorkflowVersionUpsert,
@@ -226,3 +236,112 @@ def test_expired_token_is_401_and_a_new_token_works(emu: CdfEmulator, client: Co
         client.workflows.retrieve("sdk-wf")
     fresh = make_client(emu)
     assert fresh.workflows.retrieve("sdk-wf") is not None
+
+
+# ----- workflows' dataSetId and triggers
+
+NOON = int(datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def nightly(cron: str = "0 2 * * *") -> WorkflowTriggerUpsert:
+    return WorkflowTriggerUpsert(
+        external_id="nightly",
+        trigger_rule=WorkflowScheduledTriggerRule(cron_expression=cron, timezone=ZoneInfo("Europe/Oslo")),
+        workflow_external_id="sdk-wf",
+        workflow_version="1",
+        input={"a": 1, "b": [2, 3]},
+        metadata={"team": "data"},
+    )
+
+
+def on_new_time_series() -> WorkflowTriggerUpsert:
+    view = ViewId("cdf_cdm", "CogniteTimeSeries", "v1")
+    query = WorkflowTriggerDataModelingQuery(
+        with_={"timeseries": NodeResultSetExpression(limit=500)},
+        select={"timeseries": Select(sources=[SourceSelector(view, ["name"])])},
+    )
+    return WorkflowTriggerUpsert(
+        external_id="on-new-ts",
+        trigger_rule=WorkflowDataModelingTriggerRule(data_modeling_query=query, batch_size=500, batch_timeout=300),
+        workflow_external_id="sdk-wf",
+        workflow_version="1",
+    )
+
+
+def test_workflow_data_set_id_round_trip(client: CogniteClient) -> None:
+    created = client.workflows.upsert(WorkflowUpsert(external_id="ds-wf", data_set_id=123456789012))
+    assert created.data_set_id == 123456789012
+    retrieved = client.workflows.retrieve("ds-wf")
+    assert retrieved is not None and retrieved.data_set_id == 123456789012
+
+
+def test_triggers_upsert_and_list_read_back_what_was_sent(emu: CdfEmulator, client: CogniteClient) -> None:
+    seed_with_sdk(client)
+    for sent in (nightly(), on_new_time_series()):
+        created = client.workflows.triggers.upsert(sent)
+        assert isinstance(created, WorkflowTrigger)
+        assert created.as_write().dump() == sent.dump()
+        assert created.is_paused is False and created.created_time == created.last_updated_time
+    listed = client.workflows.triggers.list(limit=None)
+    assert [t.external_id for t in listed] == ["nightly", "on-new-ts"]
+    assert [t.as_write().dump() for t in listed] == [nightly().dump(), on_new_time_series().dump()]
+    # The SDK creates a session with the client's own credentials; its nonce binds to the trigger.
+    bound = {s["boundTriggerExternalId"]: s["type"] for s in emu.sessions() if "boundTriggerExternalId" in s}
+    assert bound == {"nightly": "CLIENT_CREDENTIALS", "on-new-ts": "CLIENT_CREDENTIALS"}
+
+
+def test_trigger_timezone_defaults_to_utc(client: CogniteClient) -> None:
+    seed_with_sdk(client)
+    rule = WorkflowScheduledTriggerRule(cron_expression="*/5 * * * *")
+    created = client.workflows.triggers.upsert(WorkflowTriggerUpsert("utc", rule, "sdk-wf", "1"))
+    assert isinstance(created.trigger_rule, WorkflowScheduledTriggerRule)
+    assert created.trigger_rule.timezone == ZoneInfo("UTC")
+    assert created.input == {} and created.metadata == {}
+
+
+def test_trigger_update_in_place_pause_resume_and_delete(client: CogniteClient) -> None:
+    seed_with_sdk(client)
+    created = client.workflows.triggers.upsert(nightly())
+    client.workflows.triggers.pause("nightly")
+    client.workflows.triggers.pause("nightly")
+    updated = client.workflows.triggers.upsert(nightly("0 * * * *"))
+    assert updated.as_write().dump() == nightly("0 * * * *").dump()
+    assert updated.created_time == created.created_time
+    assert updated.last_updated_time > created.last_updated_time
+    assert updated.is_paused is True
+    client.workflows.triggers.resume("nightly")
+    client.workflows.triggers.resume("nightly")
+    assert [t.is_paused for t in client.workflows.triggers.list()] == [False]
+    client.workflows.triggers.delete("nightly")
+    assert len(client.workflows.triggers.list()) == 0
+    with pytest.raises(CogniteNotFoundError):
+        client.workflows.triggers.delete("nightly")
+
+
+def test_trigger_errors_as_the_sdk_sees_them(client: CogniteClient) -> None:
+    seed_with_sdk(client)
+    with pytest.raises(CogniteAPIError, match=r"Workflow trigger not found\."):
+        client.workflows.triggers.list_runs("integration_test-non_existing_trigger")
+    for action in (client.workflows.triggers.pause, client.workflows.triggers.resume):
+        with pytest.raises(CogniteAPIError, match=r"Trigger not found\."):
+            action("integration_test-non_existing_trigger")
+    with pytest.raises(CogniteAPIError, match="Invalid cron expression") as never:
+        client.workflows.triggers.upsert(nightly("0 0 31 2 *"))
+    assert never.value.code == 400
+
+
+def test_trigger_runs_start_executions_the_sdk_reads(emu: CdfEmulator, client: CogniteClient) -> None:
+    seed_with_sdk(client)
+    emu.set_time(NOON)
+    client.workflows.triggers.upsert(nightly("*/10 * * * *"))
+    assert len(client.workflows.triggers.list_runs("nightly")) == 0
+    emu.advance_time(30 * 60)
+    runs = client.workflows.triggers.list_runs("nightly", limit=None)
+    assert all(isinstance(r, WorkflowTriggerRun) for r in runs)
+    assert [r.fire_time for r in runs] == [NOON + m * 60_000 for m in (30, 20, 10)]
+    assert {(r.status, r.workflow_external_id, r.workflow_version) for r in runs} == {("success", "sdk-wf", "1")}
+    run_ids = [r.workflow_execution_id for r in runs]
+    assert all(run_ids) and len(client.workflows.triggers.list_runs("nightly", limit=2)) == 2
+    detailed = wait_detailed(client, str(run_ids[0]), "completed")
+    assert detailed.input == {"a": 1, "b": [2, 3], "version": "1"}  # version gets appended by a trigger
+    assert detailed.metadata == {"team": "data"}

@@ -1,0 +1,226 @@
+"""Validation of request bodies (identifiers, limits, task definitions, run bodies) and `${...}` references.
+
+Every function raises `BadRequest` with the violated rule, the message a user of the real API would need.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+
+from pulumi_cdf_workflows.emulator.exceptions import BadRequest
+from pulumi_cdf_workflows.emulator.state import (
+    DEFAULT_LIST_LIMIT,
+    MAX_ID_LENGTH,
+    MAX_INPUT_BYTES,
+    MAX_LIST_LIMIT,
+    MAX_METADATA_KEY,
+    MAX_METADATA_PAIRS,
+    MAX_METADATA_VALUE,
+    TASK_TYPES,
+)
+
+_REF_RE = re.compile(r"\$\{([^}]+)\}")
+
+
+def validate_identifier(value: Any, name: str) -> str:
+    """CDF's rule for external ids and versions: a string of 1..255 chars, no edge whitespace, no NUL."""
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"{name} must be a non-empty string")
+    if len(value) > MAX_ID_LENGTH:
+        raise BadRequest(f"{name} must be at most {MAX_ID_LENGTH} characters, got {len(value)}")
+    if value != value.strip():
+        raise BadRequest(f"{name} must not have leading or trailing whitespace")
+    if "\0" in value:
+        raise BadRequest(f"{name} must not contain null characters")
+    return value
+
+
+def validate_limit(value: Any) -> int:
+    if value is None:
+        return DEFAULT_LIST_LIMIT
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIST_LIMIT:
+        raise BadRequest(f"limit must be an integer between 1 and {MAX_LIST_LIMIT}, got {value!r}")
+    return value
+
+
+def _normalize_task(raw: Any, index: int) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise BadRequest(f"workflowDefinition.tasks[{index}] must be an object")
+    xid = validate_identifier(raw.get("externalId"), f"workflowDefinition.tasks[{index}].externalId")
+    task_type = raw.get("type")
+    if task_type not in TASK_TYPES:
+        raise BadRequest(f"Task {xid!r}: type must be one of {', '.join(TASK_TYPES)}, got {task_type!r}")
+    parameters = raw.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise BadRequest(f"Task {xid!r}: parameters must be an object")
+    retries = raw.get("retries", 3)
+    if retries is None:
+        retries = 3
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
+        raise BadRequest(f"Task {xid!r}: retries must be an integer between 0 and 10")
+    on_failure = raw.get("onFailure", "abortWorkflow") or "abortWorkflow"
+    if on_failure not in ("abortWorkflow", "skipTask"):
+        raise BadRequest(f"Task {xid!r}: onFailure must be abortWorkflow or skipTask")
+    depends = raw.get("dependsOn") or []
+    if not isinstance(depends, list) or not all(isinstance(d, dict) and "externalId" in d for d in depends):
+        raise BadRequest(f"Task {xid!r}: dependsOn must be a list of {{externalId}} objects")
+    task: dict[str, Any] = {
+        "externalId": xid,
+        "type": task_type,
+        "parameters": copy.deepcopy(parameters),
+        "retries": retries,
+        "timeout": raw.get("timeout", 3600) if raw.get("timeout") is not None else 3600,
+        "onFailure": on_failure,
+        "dependsOn": [{"externalId": d["externalId"]} for d in depends],
+    }
+    if task_type == "function":
+        task["parameters"].setdefault("isAsyncComplete", False)
+    for optional in ("name", "description"):
+        if raw.get(optional) is not None:
+            task[optional] = raw[optional]
+    return task
+
+
+def topological_order(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tasks in `dependsOn` order (definition order among ready tasks); 400 on unknown ids or cycles."""
+    by_id = {t["externalId"]: t for t in tasks}
+    for t in tasks:
+        for dep in t["dependsOn"]:
+            if dep["externalId"] not in by_id:
+                raise BadRequest(f"Task {t['externalId']!r} depends on unknown task {dep['externalId']!r}")
+    ordered: list[dict[str, Any]] = []
+    done: set[str] = set()
+    while len(ordered) < len(tasks):
+        ready = [
+            t for t in tasks if t["externalId"] not in done and all(d["externalId"] in done for d in t["dependsOn"])
+        ]
+        if not ready:
+            raise BadRequest("Task dependencies form a cycle")
+        for t in ready:
+            ordered.append(t)
+            done.add(t["externalId"])
+    return ordered
+
+
+def validate_definition(definition: Any) -> tuple[str | None, list[dict[str, Any]]]:
+    if not isinstance(definition, dict):
+        raise BadRequest("workflowDefinition must be an object")
+    raw_tasks = definition.get("tasks")
+    if not isinstance(raw_tasks, list):
+        raise BadRequest("workflowDefinition.tasks must be a list")
+    tasks = [_normalize_task(t, i) for i, t in enumerate(raw_tasks)]
+    seen: set[str] = set()
+    for t in tasks:
+        if t["externalId"] in seen:
+            raise BadRequest(
+                f"Duplicate task externalId {t['externalId']!r}", duplicated=[{"externalId": t["externalId"]}]
+            )
+        seen.add(t["externalId"])
+    topological_order(tasks)
+    description = definition.get("description")
+    if description is not None and not isinstance(description, str):
+        raise BadRequest("workflowDefinition.description must be a string")
+    return description, tasks
+
+
+def validate_nonce(body: dict[str, Any]) -> str:
+    auth = body.get("authentication")
+    nonce = auth.get("nonce") if isinstance(auth, dict) else None
+    if not isinstance(nonce, str) or not nonce:
+        raise BadRequest("authentication.nonce is required")
+    return nonce
+
+
+def validate_input(value: Any) -> dict[str, Any] | None:
+    """An optional JSON object of at most 100 KB (as compact UTF-8 JSON)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise BadRequest("input must be a JSON object")
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    if size > MAX_INPUT_BYTES:
+        raise BadRequest(f"input must be at most {MAX_INPUT_BYTES} bytes (100 KB) of JSON, got {size} bytes")
+    return value
+
+
+def validate_metadata(metadata: Any) -> dict[str, str]:
+    """At most 10 string pairs, keys up to 32 and values up to 255 characters; None is {}."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise BadRequest("metadata must be an object of string values")
+    if len(metadata) > MAX_METADATA_PAIRS:
+        raise BadRequest(f"metadata must have at most {MAX_METADATA_PAIRS} key-value pairs, got {len(metadata)}")
+    for key, value in metadata.items():
+        if len(key) > MAX_METADATA_KEY:
+            raise BadRequest(f"metadata key {key[:40]!r} is longer than {MAX_METADATA_KEY} characters")
+        if not isinstance(value, str):
+            raise BadRequest(f"metadata value for {key!r} must be a string")
+        if len(value) > MAX_METADATA_VALUE:
+            raise BadRequest(f"metadata value for {key!r} is longer than {MAX_METADATA_VALUE} characters")
+    return metadata
+
+
+def validate_run_body(body: Any) -> tuple[str, dict[str, Any] | None, dict[str, str]]:
+    """Returns (nonce, input, metadata) or raises 400 with the violated limit."""
+    if not isinstance(body, dict):
+        raise BadRequest("Request body must be a JSON object")
+    nonce = validate_nonce(body)
+    return nonce, validate_input(body.get("input")), validate_metadata(body.get("metadata"))
+
+
+def _lookup(root: Any, path: list[str]) -> tuple[bool, Any]:
+    for part in path:
+        if isinstance(root, dict) and part in root:
+            root = root[part]
+        else:
+            return False, None
+    return True, root
+
+
+def resolve_references(value: Any, context: dict[str, Any]) -> Any:
+    """Resolves `${workflow.input.x}` / `${task.output.y}` references; unknown ones stay as text."""
+    if isinstance(value, dict):
+        return {k: resolve_references(v, context) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_references(v, context) for v in value]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+    whole = _REF_RE.fullmatch(value)
+    if whole:
+        found, resolved = _lookup(context, whole.group(1).split("."))
+        return copy.deepcopy(resolved) if found else value
+
+    def substitute(match: re.Match[str]) -> str:
+        found, resolved = _lookup(context, match.group(1).split("."))
+        if not found:
+            return match.group(0)
+        return resolved if isinstance(resolved, str) else json.dumps(resolved)
+
+    return _REF_RE.sub(substitute, value)
+
+
+def parse_workflow_filters(filters: Any) -> list[tuple[str, str | None]] | None:
+    """None means no workflow filter; [] (the SDK's "no ids") also matches everything."""
+    if filters is None:
+        return None
+    if not isinstance(filters, list):
+        raise BadRequest("workflowFilters must be a list")
+    parsed: list[tuple[str, str | None]] = []
+    for f in filters:
+        if not isinstance(f, dict) or not isinstance(f.get("externalId"), str):
+            raise BadRequest("workflowFilters entries must be objects with externalId and optional version")
+        version = f.get("version")
+        if version is not None and not isinstance(version, str):
+            raise BadRequest("workflowFilters version must be a string")
+        parsed.append((f["externalId"], version))
+    return parsed or None
+
+
+def matches(wanted: list[tuple[str, str | None]] | None, xid: str, version: str) -> bool:
+    if wanted is None:
+        return True
+    return any(xid == w and (v is None or v == version) for w, v in wanted)
