@@ -189,6 +189,29 @@ class CdfConnection:
         return props
 
 
+@dataclass
+class ClientCredentials:
+    """OAuth client credentials that the execution's CDF session is created with.
+
+    `client_secret` is always treated as a secret, also when given as a plain string.
+    """
+
+    client_id: Input[str]
+    client_secret: Input[str]
+
+    def to_props(self) -> dict[str, Any]:
+        return {"client_id": self.client_id, "client_secret": Output.secret(self.client_secret)}
+
+
+def credentials_props(value: ClientCredentials | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A `client_credentials` argument as resource properties, the secret marked secret."""
+    if value is None:
+        return None
+    if isinstance(value, ClientCredentials):
+        return value.to_props()
+    return ClientCredentials(client_id=value["client_id"], client_secret=value["client_secret"]).to_props()
+
+
 def connection_props(value: CdfConnection | Mapping[str, Any] | None) -> dict[str, Any] | None:
     """A resource's `connection` argument as resource properties, its secrets marked secret."""
     if value is None:

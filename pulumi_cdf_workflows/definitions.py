@@ -11,12 +11,13 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from pulumi_cdf_workflows.inputs import (
     ConnectionArgs,
     check_identifier,
     contains_unknown,
+    identifier,
     pydantic_failures,
     restore_integers,
 )
@@ -51,9 +52,7 @@ class WorkflowArgs(BaseModel):
     @field_validator("external_id", mode="before")
     @classmethod
     def _external_id(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            raise ValueError(f"external_id must be a string, got {type(value).__name__}")
-        return check_identifier("external_id", value)
+        return identifier("external_id", value)
 
     @field_validator("data_set_id", "max_concurrent_executions", mode="before")
     @classmethod
@@ -71,21 +70,10 @@ class WorkflowVersionArgs(BaseModel):
     workflow_definition: dict[str, Any]
     connection: ConnectionArgs | None = None
 
-    @field_validator("workflow_external_id", mode="before")
+    @field_validator("workflow_external_id", "version", mode="before")
     @classmethod
-    def _workflow_external_id(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            raise ValueError(f"workflow_external_id must be a string, got {type(value).__name__}")
-        return check_identifier("workflow_external_id", value)
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version(cls, value: Any) -> Any:
-        if isinstance(value, float) and value.is_integer():
-            value = str(int(value))
-        if not isinstance(value, str):
-            raise ValueError(f"version must be a string, got {type(value).__name__}")
-        return check_identifier("version", value)
+    def _identifier(cls, value: Any, info: ValidationInfo) -> Any:
+        return identifier(str(info.field_name), value)
 
     @field_validator("workflow_definition", mode="before")
     @classmethod

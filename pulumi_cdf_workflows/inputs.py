@@ -102,6 +102,62 @@ def check_identifier(name: str, value: str) -> str:
     return value
 
 
+VERSION_FIELDS = ("version", "workflow_version")
+
+
+def identifier(name: str, value: Any) -> str:
+    """An external id or version as CDF accepts it; a version written as a number means its digits
+    (version=1 is "1", which the engine sends as 1.0)."""
+    if name in VERSION_FIELDS and isinstance(value, float) and value.is_integer():
+        value = str(int(value))
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string, got {type(value).__name__}")
+    return check_identifier(name, value)
+
+
+def check_input(value: Any) -> Any:
+    """An execution's or trigger's input: a JSON object of at most 100 KB (unknown parts left out)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"input must be a JSON object (a dict), got {type(value).__name__}")
+    known = _without_unknowns(value)
+    try:
+        size = len(json.dumps(restore_integers(known), separators=(",", ":"), allow_nan=False).encode())
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"input must be JSON-serializable: {exc}") from None
+    if size > MAX_INPUT_BYTES:
+        raise ValueError(f"input is {size} bytes as JSON; CDF allows at most {MAX_INPUT_BYTES} bytes (100 KB)")
+    return dict(value)
+
+
+def check_metadata(value: Any) -> Any:
+    """Metadata: at most 10 string pairs, keys at most 32 characters, values at most 255."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"metadata must be a map of strings, got {type(value).__name__}")
+    if len(value) > MAX_METADATA_PAIRS:
+        raise ValueError(f"metadata has {len(value)} pairs; CDF allows at most {MAX_METADATA_PAIRS}")
+    for key, item in value.items():
+        if len(key) > MAX_METADATA_KEY:
+            raise ValueError(
+                f"metadata key {_describe(key)} is {len(key)} characters long; CDF allows at most {MAX_METADATA_KEY}"
+            )
+        if is_unknown(item):
+            continue
+        if not isinstance(item, str):
+            raise ValueError(
+                f"metadata value of {_describe(key)} must be a string, got {type(item).__name__} {_describe(item)}"
+            )
+        if len(item) > MAX_METADATA_VALUE:
+            raise ValueError(
+                f"metadata value of {_describe(key)} is {len(item)} characters long; "
+                f"CDF allows at most {MAX_METADATA_VALUE}"
+            )
+    return dict(value)
+
+
 class ClientCredentialsArgs(BaseModel):
     """OAuth client credentials the execution's session is created with."""
 
@@ -163,65 +219,20 @@ class ExecutionArgs(BaseModel):
     cancel_on_delete: bool = False
     connection: ConnectionArgs | None = None
 
-    @field_validator("workflow_external_id", mode="before")
+    @field_validator("workflow_external_id", "version", mode="before")
     @classmethod
-    def _workflow_external_id(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            raise ValueError(f"workflow_external_id must be a string, got {type(value).__name__}")
-        return check_identifier("workflow_external_id", value)
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version(cls, value: Any) -> Any:
-        if isinstance(value, float) and value.is_integer():
-            value = str(int(value))  # version=1 in a program means "1"
-        if not isinstance(value, str):
-            raise ValueError(f"version must be a string, got {type(value).__name__}")
-        return check_identifier("version", value)
+    def _identifier(cls, value: Any, info: ValidationInfo) -> Any:
+        return identifier(str(info.field_name), value)
 
     @field_validator("input", mode="before")
     @classmethod
     def _input(cls, value: Any) -> Any:
-        if value is None:
-            return None
-        if not isinstance(value, Mapping):
-            raise ValueError(f"input must be a JSON object (a dict), got {type(value).__name__}")
-        known = _without_unknowns(value)
-        try:
-            size = len(json.dumps(restore_integers(known), separators=(",", ":"), allow_nan=False).encode())
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"input must be JSON-serializable: {exc}") from None
-        if size > MAX_INPUT_BYTES:
-            raise ValueError(f"input is {size} bytes as JSON; CDF allows at most {MAX_INPUT_BYTES} bytes (100 KB)")
-        return dict(value)
+        return check_input(value)
 
     @field_validator("metadata", mode="before")
     @classmethod
     def _metadata(cls, value: Any) -> Any:
-        if value is None:
-            return None
-        if not isinstance(value, Mapping):
-            raise ValueError(f"metadata must be a map of strings, got {type(value).__name__}")
-        if len(value) > MAX_METADATA_PAIRS:
-            raise ValueError(f"metadata has {len(value)} pairs; CDF allows at most {MAX_METADATA_PAIRS}")
-        for key, item in value.items():
-            if len(key) > MAX_METADATA_KEY:
-                raise ValueError(
-                    f"metadata key {_describe(key)} is {len(key)} characters long; "
-                    f"CDF allows at most {MAX_METADATA_KEY}"
-                )
-            if is_unknown(item):
-                continue
-            if not isinstance(item, str):
-                raise ValueError(
-                    f"metadata value of {_describe(key)} must be a string, got {type(item).__name__} {_describe(item)}"
-                )
-            if len(item) > MAX_METADATA_VALUE:
-                raise ValueError(
-                    f"metadata value of {_describe(key)} is {len(item)} characters long; "
-                    f"CDF allows at most {MAX_METADATA_VALUE}"
-                )
-        return dict(value)
+        return check_metadata(value)
 
     @field_validator("timeout_seconds", mode="before")
     @classmethod
@@ -325,6 +336,10 @@ def pydantic_failures(
             unknown = unknown or len(inner) != sum(1 for v in value.values() if v is not None)
             value = inner
         known[key] = value
+    return _validated(model, known, unknown)
+
+
+def _validated(model: type[_M], known: dict[str, Any], unknown: Any) -> tuple[_M | None, list[tuple[str, str]]]:
     try:
         args = model.model_validate(known)
     except ValidationError as exc:
@@ -347,14 +362,4 @@ def validate(props: Mapping[str, Any]) -> tuple[ExecutionArgs | None, list[tuple
     if "client_credentials" in unknown:
         creds = known.get("client_credentials") or {}
         known["client_credentials"] = {"client_id": "placeholder", "client_secret": "placeholder", **creds}
-    try:
-        args = ExecutionArgs.model_validate(known)
-    except ValidationError as exc:
-        failures = []
-        for error in exc.errors(include_input=False):
-            prop = _failure_property(tuple(error["loc"]), str(error["msg"]))
-            failures.append((prop, _failure_reason(error, prop)))
-        return None, failures
-    if unknown or contains_unknown(known):
-        return None, []
-    return args, []
+    return _validated(ExecutionArgs, known, unknown)

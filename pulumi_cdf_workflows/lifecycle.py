@@ -8,10 +8,13 @@ are built lazily and cached in this module.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import secrets
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi.dynamic import (
@@ -32,6 +35,8 @@ from pulumi_cdf_workflows.config import STACK_CONFIG_KEYS, ConnectionConfigError
 from pulumi_cdf_workflows.inputs import ConnectionArgs, canonical_json, contains_unknown, is_unknown
 
 CONNECTION_SECRETS = ("client_secret", "token")
+# Connection fields that say where a resource lives (the rest say as whom), and the ones that can set each.
+TARGET_FIELDS = {"project": ("project",), "base_url": ("base_url", "cluster")}
 
 
 class ProviderError(Exception):
@@ -84,6 +89,41 @@ def same(old: Any, new: Any) -> bool:
     return canonical_json(old) == canonical_json(new)
 
 
+_FINGERPRINT_SCHEME = "hmac-sha256"
+# State written by 0.1.0 holds PBKDF2 fingerprints without a scheme; they are still compared as such.
+_LEGACY_FINGERPRINT_ROUNDS = 20_000
+
+
+def _absent(value: Any) -> bool:
+    return value is None or value == {} or value == ""
+
+
+def _fingerprint(value: Any, salt: str) -> str:
+    """A keyed hash, so state can tell that a credential changed without holding it. Client secrets, nonces
+    and tokens are long random values: a fast keyed hash with a random key per resource is enough."""
+    return hmac.new(salt.encode(), canonical_json(value).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def fingerprints(props: Mapping[str, Any], names: Iterable[str]) -> dict[str, str]:
+    """Keyed hashes of the secret-bearing inputs that are given, so state can tell that one changed."""
+    result = {"scheme": _FINGERPRINT_SCHEME, "salt": secrets.token_hex(16)}
+    for name in names:
+        if not _absent(props.get(name)):
+            result[name] = _fingerprint(props.get(name), result["salt"])
+    return result
+
+
+def fingerprint_matches(stored: Mapping[str, Any], name: str, value: Any) -> bool:
+    """Does `value` match the fingerprint stored for input `name` (absent matches absent)?"""
+    salt = str(stored["salt"])
+    if stored.get("scheme") == _FINGERPRINT_SCHEME:
+        if _absent(value):
+            return stored.get(name) is None
+        return hmac.compare_digest(_fingerprint(value, salt), str(stored.get(name)))
+    digest = hashlib.pbkdf2_hmac("sha256", canonical_json(value).encode(), salt.encode(), _LEGACY_FINGERPRINT_ROUNDS)
+    return digest.hex()[:32] == stored.get(name)
+
+
 class CdfResourceProvider(ResourceProvider):
     """Base of this package's providers: the stack configuration and the connection it resolves to."""
 
@@ -117,6 +157,38 @@ class CdfResourceProvider(ResourceProvider):
             connection.update(project=props["project"], base_url=props["base_url"])
             connection.pop("cluster", None)
         return self._settings(connection)
+
+    def _target_changes(self, olds: Mapping[str, Any], connection: Any, moving: str) -> list[str]:
+        """["connection"] when the program or stack config now points the resource at another project or URL.
+        A change that comes only from the shell's environment keeps it where it lives, and says so: an `up`
+        from another shell must not run or deploy anything twice."""
+        if contains_unknown(connection):
+            return ["connection"]
+        if not olds.get("project") or not olds.get("base_url"):
+            return []
+        try:
+            settings = self._settings(connection)
+        except (ProviderError, ValueError):
+            return []  # check reports an unresolvable connection
+        moved = [name for name in TARGET_FIELDS if getattr(settings, name) != olds[name]]
+        if any(self._target_set_by_stack(name, connection) for name in moved):
+            return ["connection"]
+        if moved:
+            report(
+                str(olds.get("pulumi_resource") or olds.get("external_id") or self.__class__.__name__),
+                f"the environment now points at CDF project '{settings.project}' at {settings.base_url}; this "
+                f"stays in '{olds['project']}' at {olds['base_url']}, where it was created, and nothing runs. To "
+                f"move it, set cdf:project / cdf:baseUrl (or the resource's connection): that {moving}.",
+            )
+        return []
+
+    def _target_set_by_stack(self, name: str, connection: Mapping[str, Any] | None) -> bool:
+        """Did the program or the stack config choose this part of the target (not the shell's environment)?"""
+        fields = TARGET_FIELDS[name]
+        if connection and any(connection.get(field) for field in fields):
+            return True
+        config = self._config()
+        return any(config.get(f"cdf:{'baseUrl' if field == 'base_url' else field}") for field in fields)
 
 
 class UpsertProvider(CdfResourceProvider):
@@ -164,22 +236,9 @@ class UpsertProvider(CdfResourceProvider):
             return not same(self._comparable(prop, olds.get(prop)), self._comparable(prop, new))
 
         replaces = [p for p in self.replace_properties if changed(p)]
-        replaces += self._target_changes(olds, news.get("connection"))
+        replaces += self._target_changes(olds, news.get("connection"), f"deploys the {self.kind} there")
         updates = [p for p in self.update_properties if changed(p)]
         return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False)
-
-    def _target_changes(self, olds: Mapping[str, Any], connection: Any) -> list[str]:
-        if contains_unknown(connection):
-            return ["connection"]
-        if not olds.get("project") or not olds.get("base_url"):
-            return []
-        try:
-            settings = self._settings(connection)
-        except ProviderError:
-            return []  # check reports an unresolvable connection
-        if (settings.project, settings.base_url) != (olds["project"], olds["base_url"]):
-            return ["connection"]
-        return []
 
     def _deploy(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         args, problems = self._validate(props)

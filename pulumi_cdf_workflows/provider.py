@@ -5,9 +5,6 @@ What all providers share (configuration, connection, clients, progress, errors) 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -36,7 +33,6 @@ from pulumi_cdf_workflows.inputs import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_METADATA_PAIRS,
     ExecutionArgs,
-    canonical_json,
     contains_unknown,
     restore_integers,
     validate,
@@ -45,6 +41,8 @@ from pulumi_cdf_workflows.lifecycle import (
     CdfResourceProvider,
     ProviderError,
     client_for,
+    fingerprint_matches,
+    fingerprints,
     public_connection,
     report,
     same,
@@ -72,11 +70,6 @@ EXECUTION_OUTPUTS = (
     "executed_tasks",
     "found_in_cdf",
 )
-# Connection fields that say where an execution runs; the rest say as whom.
-_TARGET_FIELDS = {"project": ("project",), "base_url": ("base_url", "cluster")}
-_FINGERPRINT_SCHEME = "hmac-sha256"
-# State written by 0.1.0 holds PBKDF2 fingerprints without a scheme; they are still compared as such.
-_LEGACY_FINGERPRINT_ROUNDS = 20_000
 
 
 class WorkflowExecutionError(ProviderError):
@@ -86,32 +79,8 @@ class WorkflowExecutionError(ProviderError):
 _known_versions: set[tuple[str, str, str, str]] = set()
 
 
-def _absent(value: Any) -> bool:
-    return value is None or value == {} or value == ""
-
-
-def _fingerprint(value: Any, salt: str) -> str:
-    """A keyed hash, so state can tell that a credential changed without holding it. Client secrets, nonces
-    and tokens are long random values: a fast keyed hash with a random key per resource is enough."""
-    return hmac.new(salt.encode(), canonical_json(value).encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def _fingerprints(props: Mapping[str, Any]) -> dict[str, str]:
-    result = {"scheme": _FINGERPRINT_SCHEME, "salt": secrets.token_hex(16)}
-    for name in CREDENTIAL_PROPERTIES:
-        if not _absent(props.get(name)):
-            result[name] = _fingerprint(props.get(name), result["salt"])
-    return result
-
-
-def _fingerprint_matches(stored: Mapping[str, Any], name: str, value: Any) -> bool:
-    salt = str(stored["salt"])
-    if stored.get("scheme") == _FINGERPRINT_SCHEME:
-        if _absent(value):
-            return stored.get(name) is None
-        return hmac.compare_digest(_fingerprint(value, salt), str(stored.get(name)))
-    digest = hashlib.pbkdf2_hmac("sha256", canonical_json(value).encode(), salt.encode(), _LEGACY_FINGERPRINT_ROUNDS)
-    return digest.hex()[:32] == stored.get(name)
+    return fingerprints(props, CREDENTIAL_PROPERTIES)
 
 
 _T = TypeVar("_T")
@@ -202,7 +171,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # `__provider` is deliberately not compared: a package upgrade must not re-run a workflow.
         replaces = [p for p in REPLACE_PROPERTIES if not same(olds.get(p), news.get(p))]
-        replaces += self._connection_target_changes(olds, news)
+        replaces += self._target_changes(olds, news.get("connection"), "runs the workflow again")
         updates = []
         for prop in SETTING_PROPERTIES:
             default: Any = DEFAULT_TIMEOUT_SECONDS if prop == "timeout_seconds" else False
@@ -216,44 +185,11 @@ class WorkflowExecutionProvider(CdfResourceProvider):
                 if prop in replaces:
                     continue
                 value = news.get(prop)
-                if contains_unknown(value) or not _fingerprint_matches(stored, prop, value):
+                if contains_unknown(value) or not fingerprint_matches(stored, prop, value):
                     updates.append(prop)
         # With cancel_on_delete the old execution is cancelled before the new one starts, so the two never overlap.
         cancel_first = bool(replaces) and bool(olds.get("cancel_on_delete") or news.get("cancel_on_delete") is True)
         return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=cancel_first)
-
-    def _connection_target_changes(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-        """The execution lives in one project at one URL; pointing the resource elsewhere runs it again."""
-        connection = news.get("connection")
-        if contains_unknown(connection):
-            return ["connection"]
-        if not olds.get("project") or not olds.get("base_url"):
-            return []
-        try:
-            settings = self._settings(connection)
-        except (ProviderError, ValueError):
-            return []  # check reports an unresolvable connection
-        moved = [name for name in _TARGET_FIELDS if getattr(settings, name) != olds[name]]
-        chosen = [name for name in moved if self._target_set_by_stack(name, connection)]
-        if chosen:
-            return ["connection"]
-        if moved:
-            report(
-                _label(olds),
-                f"the environment now points at CDF project '{settings.project}' at {settings.base_url}; "
-                f"execution {olds.get('execution_id')} ran in '{olds['project']}' at {olds['base_url']} and "
-                "stays there, and nothing runs. To run it in the new place, set cdf:project / cdf:baseUrl "
-                "(or the resource's connection): that runs the workflow again.",
-            )
-        return []
-
-    def _target_set_by_stack(self, name: str, connection: Mapping[str, Any] | None) -> bool:
-        """Did the program or the stack config choose this part of the target (not the shell's environment)?"""
-        fields = _TARGET_FIELDS[name]
-        if connection and any(connection.get(field) for field in fields):
-            return True
-        config = self._config()
-        return any(config.get(f"cdf:{'baseUrl' if field == 'base_url' else field}") for field in fields)
 
     # --- create --------------------------------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:

@@ -3,40 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi import Input, Output, ResourceOptions
 
-from pulumi_cdf_workflows.config import CdfConnection, connection_props
+from pulumi_cdf_workflows.config import CdfConnection, ClientCredentials, connection_props, credentials_props
 from pulumi_cdf_workflows.provider import EXECUTION_OUTPUTS, WorkflowExecutionProvider
 from pulumi_cdf_workflows.workflow import WorkflowVersion
 
 # Inputs that carry secrets. They are always secret in state and never returned as outputs.
 SECRET_INPUTS = ["client_credentials", "nonce", "connection"]
-
-
-@dataclass
-class ClientCredentials:
-    """OAuth client credentials that the execution's CDF session is created with.
-
-    `client_secret` is always treated as a secret, also when given as a plain string.
-    """
-
-    client_id: Input[str]
-    client_secret: Input[str]
-
-    def to_props(self) -> dict[str, Any]:
-        return {"client_id": self.client_id, "client_secret": Output.secret(self.client_secret)}
-
-
-def _credentials_props(value: ClientCredentials | Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if isinstance(value, ClientCredentials):
-        return value.to_props()
-    return ClientCredentials(client_id=value["client_id"], client_secret=value["client_secret"]).to_props()
 
 
 class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExecution"):
@@ -128,7 +105,7 @@ class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExe
             "version": version,
             "input": input,
             "metadata": metadata,
-            "client_credentials": _credentials_props(client_credentials),
+            "client_credentials": credentials_props(client_credentials),
             "nonce": Output.secret(nonce) if nonce is not None else None,
             "triggers": triggers,
             "definition_hash": definition_hash,

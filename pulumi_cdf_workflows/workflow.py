@@ -1,4 +1,4 @@
-"""The Pulumi surface for deploying workflows: the Workflow and WorkflowVersion resources."""
+"""The Pulumi surface for deploying workflows: the Workflow, WorkflowVersion and WorkflowTrigger resources."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import pulumi
 from pulumi import Input, Output, ResourceOptions
 
-from pulumi_cdf_workflows.config import CdfConnection, connection_props
+from pulumi_cdf_workflows.config import CdfConnection, ClientCredentials, connection_props, credentials_props
+from pulumi_cdf_workflows.trigger_provider import TRIGGER_OUTPUTS, WorkflowTriggerProvider
 from pulumi_cdf_workflows.workflow_provider import WORKFLOW_OUTPUTS, WorkflowProvider
 from pulumi_cdf_workflows.workflow_version_provider import VERSION_OUTPUTS, WorkflowVersionProvider, version_id
 
@@ -134,3 +135,69 @@ class WorkflowVersion(pulumi.dynamic.Resource, module="cdf", name="WorkflowVersi
             connection=connection,
             opts=ResourceOptions.merge(opts, ResourceOptions(id=version_id(workflow_external_id, version))),
         )
+
+
+class WorkflowTrigger(pulumi.dynamic.Resource, module="cdf", name="WorkflowTrigger"):
+    """A trigger that runs a workflow version on a schedule (or on data-modeling changes).
+
+    `trigger_rule` is CDF's: `{"triggerType": "schedule", "cronExpression": "0 2 * * 1", "timezone": "Europe/Oslo"}`.
+    The trigger runs as `client_credentials` (always secret), else as the connection's own client. CDF never
+    returns a trigger's credentials, and they are never an output: state keeps a keyed hash of them.
+    """
+
+    external_id: Output[str]
+    trigger_rule: Output[dict[str, Any]]
+    workflow_external_id: Output[str]
+    workflow_version: Output[str]
+    input: Output[dict[str, Any] | None]
+    metadata: Output[dict[str, str] | None]
+    is_paused: Output[bool]
+    schedule: Output[str | None]
+    """The schedule in words, e.g. "At 02:00, only on Monday (Europe/Oslo)"."""
+    next_fire_time: Output[str | None]
+    """When it fires next, as of the last deploy or refresh, e.g. "Mon 30 Nov 2026 02:00 Europe/Oslo"."""
+    created_time: Output[int]
+    last_updated_time: Output[int]
+    project: Output[str]
+    base_url: Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        external_id: Input[str],
+        trigger_rule: Input[Mapping[str, Any]],
+        workflow_external_id: Input[str] | None = None,
+        workflow_version: Input[str] | None = None,
+        version: WorkflowVersion | None = None,
+        input: Input[Mapping[str, Any]] | None = None,
+        metadata: Input[Mapping[str, Input[str]]] | None = None,
+        client_credentials: ClientCredentials | Mapping[str, Any] | None = None,
+        connection: CdfConnection | Mapping[str, Any] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None:
+        """:param external_id: the trigger's external id.
+        :param trigger_rule: a schedule (`cronExpression`, `timezone`) or data-modeling rule, as CDF writes it.
+        :param version: a WorkflowVersion of this stack, instead of workflow_external_id and workflow_version.
+        :param input: input of the executions it starts (CDF adds `{"version": ...}`); at most 100 KB.
+        :param metadata: copied onto the executions it starts; at most 10 pairs.
+        :param client_credentials: the credentials the trigger runs with.
+        :param connection: per-resource CDF connection; overrides stack config and environment.
+        """
+        if version is not None:
+            workflow_external_id, workflow_version = version.workflow_external_id, version.version
+        if workflow_external_id is None or workflow_version is None:
+            raise TypeError("WorkflowTrigger needs version, or workflow_external_id and workflow_version")
+        props: dict[str, Any] = {
+            "external_id": external_id,
+            "trigger_rule": trigger_rule,
+            "workflow_external_id": workflow_external_id,
+            "workflow_version": workflow_version,
+            "input": input,
+            "metadata": metadata,
+            "client_credentials": credentials_props(client_credentials),
+            "connection": connection_props(connection),
+        }
+        props.update({name: None for name in TRIGGER_OUTPUTS})
+        secret = ResourceOptions(additional_secret_outputs=["client_credentials", "connection"])
+        super().__init__(WorkflowTriggerProvider(), resource_name, props, ResourceOptions.merge(opts, secret))

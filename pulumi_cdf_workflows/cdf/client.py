@@ -42,6 +42,7 @@ from pulumi_cdf_workflows.cdf.models import (
     Workflow,
     WorkflowExecution,
     WorkflowExecutionDetailed,
+    WorkflowTrigger,
     WorkflowVersion,
 )
 from pulumi_cdf_workflows.cdf.settings import ConnectionSettings
@@ -389,6 +390,69 @@ class CdfClient:
         }
         reply = self._request("POST", "/workflows/versions", what=what, body={"items": [item]}, safe=True)
         return self._load(WorkflowVersion, self._first_item(reply, what), what)
+
+    # ---------------------------------------------------------------- triggers
+
+    def upsert_trigger(
+        self,
+        external_id: str,
+        trigger_rule: dict[str, Any],
+        workflow_external_id: str,
+        workflow_version: str,
+        *,
+        input: dict[str, Any] | None = None,
+        metadata: dict[str, str] | None = None,
+        client_credentials: ClientCredentials | None = None,
+    ) -> WorkflowTrigger:
+        """``POST /workflows/triggers`` with one item. Like the SDK, it first creates the session the trigger
+        runs with (those credentials, else the connection's own client, else token exchange)."""
+        what = f"Upserting workflow trigger {external_id!r} {self._in_project}"
+        nonce = self.create_session(client_credentials).nonce.get_secret_value()
+        item: dict[str, Any] = {
+            "externalId": external_id,
+            "triggerRule": trigger_rule,
+            "workflowExternalId": workflow_external_id,
+            "workflowVersion": workflow_version,
+            "authentication": {"nonce": nonce},
+        }
+        if input is not None:
+            item["input"] = input
+        if metadata is not None:
+            item["metadata"] = metadata
+        # Safe to send again: an upsert of the same item has the same effect.
+        reply = self._request(
+            "POST", "/workflows/triggers", what=what, body={"items": [item]}, safe=True, secrets=[nonce]
+        )
+        return self._load(WorkflowTrigger, self._first_item(reply, what), what)
+
+    def retrieve_trigger(self, external_id: str) -> WorkflowTrigger | None:
+        """The trigger with this external id, or None. CDF has no retrieve call: this lists, as the Toolkit does."""
+        what = f"Listing workflow triggers {self._in_project}"
+        cursor: str | None = None
+        while True:
+            path = f"/workflows/triggers?limit=1000{'&cursor=' + quote(cursor, safe='') if cursor else ''}"
+            reply = self._request("GET", path, what=what, safe=True)
+            for item in reply.get("items") or [] if isinstance(reply, dict) else []:
+                if isinstance(item, dict) and item.get("externalId") == external_id:
+                    return self._load(WorkflowTrigger, item, what)
+            cursor = reply.get("nextCursor") if isinstance(reply, dict) else None
+            if not cursor:
+                return None
+
+    def delete_trigger(self, external_id: str) -> None:
+        """``POST /workflows/triggers/delete``; a trigger that does not exist is not an error."""
+        what = f"Deleting workflow trigger {external_id!r} {self._in_project}"
+        body = {"items": [{"externalId": external_id}]}
+        try:
+            self._request("POST", "/workflows/triggers/delete", what=what, body=body, safe=True)
+        except CdfNotFoundError:
+            return
+
+    def pause_trigger(self, external_id: str, paused: bool = True) -> None:
+        """``POST /workflows/triggers/{id}/pause`` (or ``/resume`` with ``paused=False``); idempotent."""
+        action = "pause" if paused else "resume"
+        what = f"{action.capitalize()} workflow trigger {external_id!r} {self._in_project}"
+        self._request("POST", f"/workflows/triggers/{_q(external_id)}/{action}", what=what, safe=True)
 
     # ---------------------------------------------------------------- the wire
 

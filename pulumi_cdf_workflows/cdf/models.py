@@ -130,6 +130,20 @@ class WorkflowVersion(_ApiModel):
     last_updated_time: int | None = None
 
 
+class WorkflowTrigger(_ApiModel):
+    """A trigger as CDF returns it: never with its authentication."""
+
+    external_id: str
+    trigger_rule: dict[str, Any]
+    workflow_external_id: str
+    workflow_version: str
+    input: dict[str, Any] | None = None
+    metadata: dict[str, str] | None = None
+    created_time: int | None = None
+    last_updated_time: int | None = None
+    is_paused: bool | None = None
+
+
 __all__ = [
     "ClientCredentials",
     "CreatedSession",
@@ -139,5 +153,6 @@ __all__ = [
     "WorkflowExecutionDetailed",
     "WorkflowStatus",
     "WorkflowTaskExecution",
+    "WorkflowTrigger",
     "WorkflowVersion",
 ]

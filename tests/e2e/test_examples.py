@@ -4,6 +4,7 @@ workflow and its version and runs it once, editing a task runs it again, an unre
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,7 +40,7 @@ def example_workspace(name: str, emu: CdfEmulator, venv: ProjectVenv, root: Path
     source = (EXAMPLES / name / "__main__.py").read_text()
     workspace = make_workspace(emu, root, venv, name=f"example-{name.replace('_', '-')}", program=source)
     workspace.init_stack("dev")
-    if name == "credentials":
+    if name in ("credentials", "scheduled_trigger"):
         workspace.pulumi("config", "set", "runClientId", RUN_CLIENT_ID, stack="dev")
         workspace.pulumi("config", "set", "--secret", "runClientSecret", RUN_CLIENT_SECRET, stack="dev")
     return workspace
@@ -49,9 +50,11 @@ def api_writes(emu: CdfEmulator) -> list[str]:
     return [f"POST {r['path']}" for r in emu.requests("POST") if r["path"].startswith("/api/")]
 
 
-@pytest.mark.parametrize("name", ["quickstart", "post_deploy_trigger", "credentials"])
+@pytest.mark.parametrize(
+    ("name", "runs"), [("quickstart", 1), ("post_deploy_trigger", 1), ("credentials", 1), ("scheduled_trigger", 0)]
+)
 def test_an_example_previews_without_writing_deploys_runs_once_and_destroys(
-    name: str, emu: CdfEmulator, project_venv: ProjectVenv, tmp_path: Path, pulumi_cli: str
+    name: str, runs: int, emu: CdfEmulator, project_venv: ProjectVenv, tmp_path: Path, pulumi_cli: str
 ) -> None:
     workspace = example_workspace(name, emu, project_venv, tmp_path)
 
@@ -60,18 +63,20 @@ def test_an_example_previews_without_writing_deploys_runs_once_and_destroys(
     assert emu.requests("GET") == [], describe(preview)  # a first preview does not even read
 
     workspace.pulumi("up", "--yes", stack="dev")
-    (execution,) = emu.executions(CDF_PROJECT)
-    workflow_id = execution["workflowExternalId"]
-    assert workspace.stack_output("executionId", "dev") == execution["id"]
+    executions = emu.executions(CDF_PROJECT)
+    assert len(executions) == runs
+    if runs:
+        assert workspace.stack_output("executionId", "dev") == executions[0]["id"]
+    (workflow,) = emu.backend.list_workflows(CDF_PROJECT, None, None)[0]
     assert workspace.pulumi("up", "--yes", "--expect-no-changes", stack="dev").returncode == 0
-    assert len(emu.executions(CDF_PROJECT)) == 1
+    assert len(emu.executions(CDF_PROJECT)) == runs
 
     workspace.pulumi("destroy", "--yes", stack="dev")
     assert [r["status"] for r in emu.requests("POST", r"/workflows/delete$")] == [200]
     assert [r["status"] for r in emu.requests("POST", r"/workflows/versions/delete$")] == [200]
     assert emu.backend.list_workflows(CDF_PROJECT, None, None)[0] == []
     versions = emu.backend.list_versions(CDF_PROJECT, None, None, None)[0]
-    assert workflow_id not in {v.workflow_external_id for v in versions}
+    assert workflow.external_id not in {v.workflow_external_id for v in versions}
 
 
 def test_editing_a_task_runs_the_workflow_again_and_an_unrelated_change_does_not(
@@ -185,3 +190,59 @@ def test_triggers_with_the_definition_hash_runs_again_when_a_task_changes(
     workspace.pulumi("up", "--yes", stack="dev")
 
     assert len(emu.executions(CDF_PROJECT)) == 2
+
+
+def test_the_scheduled_trigger_example_fires_on_its_schedule_and_refuses_a_bad_cron(
+    emu: CdfEmulator, project_venv: ProjectVenv, tmp_path: Path, pulumi_cli: str
+) -> None:
+    workspace = example_workspace("scheduled_trigger", emu, project_venv, tmp_path)
+    workspace.pulumi("config", "set", "cron", "0 25 * * *", stack="dev")
+    refused = workspace.pulumi("preview", stack="dev", ok=False)
+    assert refused.returncode != 0, describe(refused)
+    assert "cronExpression '0 25 * * *' is not a valid cron expression" in refused.stdout, describe(refused)
+    assert emu.requests() == []
+
+    workspace.pulumi("config", "rm", "cron", stack="dev")
+    workspace.pulumi("up", "--yes", stack="dev")
+    assert workspace.stack_output("schedule", "dev") == "At 02:00 (Europe/Oslo)"
+    assert [s["clientId"] for s in emu.sessions(CDF_PROJECT)] == [RUN_CLIENT_ID]
+    emu.advance_time(2 * 24 * 3600)  # two nights
+    executions = emu.executions(CDF_PROJECT)
+    assert len(executions) == 2
+    assert all(e["input"] == {"full": False, "version": "1"} for e in executions)
+
+    workspace.pulumi("destroy", "--yes", stack="dev")
+    assert [r["status"] for r in emu.requests("POST", r"/workflows/triggers/delete$")] == [200]
+    emu.advance_time(2 * 24 * 3600)
+    assert len(emu.executions(CDF_PROJECT)) == 2  # nothing fires any more
+
+
+def test_the_official_sdk_reads_back_the_trigger(
+    emu: CdfEmulator, project_venv: ProjectVenv, tmp_path: Path, pulumi_cli: str
+) -> None:
+    from cognite.client import ClientConfig, CogniteClient
+    from cognite.client.credentials import Token
+    from cognite.client.data_classes.workflows import WorkflowScheduledTriggerRule
+
+    workspace = example_workspace("scheduled_trigger", emu, project_venv, tmp_path)
+    workspace.pulumi("up", "--yes", stack="dev")
+    (trigger,) = workspace.resources_in_state("dev", "WorkflowTrigger")
+    outputs = trigger["outputs"]
+    sdk = CogniteClient(
+        ClientConfig(client_name="e2e", project=CDF_PROJECT, base_url=emu.base_url, credentials=Token("static-sdk"))
+    )
+
+    (found,) = sdk.workflows.triggers.list()
+
+    assert (found.external_id, found.workflow_external_id, found.workflow_version) == (
+        outputs["external_id"],
+        outputs["workflow_external_id"],
+        outputs["workflow_version"],
+    )
+    assert isinstance(found.trigger_rule, WorkflowScheduledTriggerRule)
+    rule = outputs["trigger_rule"]
+    assert found.trigger_rule.cron_expression == rule["cronExpression"]
+    assert str(found.trigger_rule.timezone) == rule["timezone"]  # the SDK makes it a ZoneInfo
+    assert found.input == outputs["input"] == {"full": False}
+    assert found.created_time == outputs["created_time"]
+    assert "client_credentials" not in outputs and RUN_CLIENT_SECRET not in json.dumps(outputs)

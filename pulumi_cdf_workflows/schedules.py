@@ -1,0 +1,163 @@
+"""Validation of WorkflowTrigger inputs, and a schedule in words.
+
+A trigger rule is given as CDF's API writes it: `{"triggerType": "schedule", "cronExpression": "0 2 * * 1",
+"timezone": "Europe/Oslo"}` or `{"triggerType": "dataModeling", "dataModelingQuery": {...}, "batchSize": ...,
+"batchTimeout": ...}`. Cron expressions are checked with cronsim and described with cron-descriptor, so a
+typo fails `pulumi preview` and the outputs say when the trigger fires next without a cron table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cron_descriptor import Options, get_description
+from cronsim import CronSim, CronSimError
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+
+from pulumi_cdf_workflows.inputs import (
+    ClientCredentialsArgs,
+    ConnectionArgs,
+    check_input,
+    check_metadata,
+    contains_unknown,
+    identifier,
+    pydantic_failures,
+    restore_integers,
+)
+
+BATCH_SIZE = (1, 1000)
+BATCH_TIMEOUT_SECONDS = (10, 86_400)
+QUERY_ENTRIES = (1, 50)
+
+
+def _in(value: Any, bounds: tuple[int, int]) -> bool:
+    value = restore_integers(value)
+    return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
+
+
+def _zone(name: Any) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def rule_problems(rule: Any) -> list[str]:
+    """What CDF would refuse in a trigger rule, in words that name the field and the limit."""
+    if contains_unknown(rule):
+        return []
+    if not isinstance(rule, Mapping):
+        return ["trigger_rule must be an object with triggerType ('schedule' or 'dataModeling')"]
+    kind = rule.get("triggerType")
+    problems = []
+    if kind == "schedule":
+        unknown = sorted(set(rule) - {"triggerType", "cronExpression", "timezone"})
+        if unknown:
+            problems.append(f"a schedule rule has unknown keys {unknown}; CDF knows cronExpression and timezone")
+        tz = _zone(rule.get("timezone") or "UTC")
+        if tz is None:
+            problems.append(f"timezone {rule.get('timezone')!r} is not an IANA time zone (e.g. 'Europe/Oslo')")
+        expression = rule.get("cronExpression")
+        if not isinstance(expression, str) or not expression.strip():
+            problems.append("a schedule rule needs cronExpression, e.g. '0 2 * * 1' (02:00 every Monday)")
+        else:
+            try:
+                CronSim(expression, datetime.now(timezone.utc))
+            except CronSimError as exc:
+                problems.append(f"cronExpression {expression!r} is not a valid cron expression: {exc}")
+    elif kind == "dataModeling":
+        query = rule.get("dataModelingQuery")
+        if not isinstance(query, Mapping):
+            problems.append("a dataModeling rule needs dataModelingQuery with `with` and `select`")
+        else:
+            for part in ("with", "select"):
+                entries = query.get(part)
+                if not isinstance(entries, Mapping) or not QUERY_ENTRIES[0] <= len(entries) <= QUERY_ENTRIES[1]:
+                    problems.append(
+                        f"dataModelingQuery.{part} must hold {QUERY_ENTRIES[0]} to {QUERY_ENTRIES[1]} entries"
+                    )
+        if not _in(rule.get("batchSize"), BATCH_SIZE):
+            problems.append(f"batchSize must be a whole number from {BATCH_SIZE[0]} to {BATCH_SIZE[1]}")
+        if not _in(rule.get("batchTimeout"), BATCH_TIMEOUT_SECONDS):
+            problems.append(
+                f"batchTimeout must be a whole number of seconds from {BATCH_TIMEOUT_SECONDS[0]} "
+                f"to {BATCH_TIMEOUT_SECONDS[1]}"
+            )
+    else:
+        problems.append(f"triggerType must be 'schedule' or 'dataModeling', got {kind!r}")
+    return problems
+
+
+def describe_schedule(rule: Mapping[str, Any], now: datetime | None = None) -> dict[str, str | None]:
+    """For a schedule rule: the schedule in words and when it fires next; None for other rules."""
+    if rule.get("triggerType") != "schedule":
+        return {"schedule": None, "next_fire_time": None}
+    tz_name = str(rule.get("timezone") or "UTC")
+    tz = _zone(tz_name) or ZoneInfo("UTC")
+    expression = str(rule["cronExpression"])
+    options = Options()
+    options.use_24hour_time_format = True
+    words = get_description(expression, options)
+    upcoming = next(CronSim(expression, (now or datetime.now(timezone.utc)).astimezone(tz)))
+    return {
+        "schedule": f"{words} ({tz_name})",
+        "next_fire_time": upcoming.strftime("%a %d %b %Y %H:%M ") + tz_name,
+    }
+
+
+class TriggerArgs(BaseModel):
+    """A workflow trigger: its rule, the version it runs, with what input and as whom."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+    external_id: str
+    trigger_rule: dict[str, Any]
+    workflow_external_id: str
+    workflow_version: str
+    input: dict[str, Any] | None = None
+    metadata: dict[str, str] | None = None
+    client_credentials: ClientCredentialsArgs | None = None
+    connection: ConnectionArgs | None = None
+
+    @field_validator("external_id", "workflow_external_id", "workflow_version", mode="before")
+    @classmethod
+    def _identifier(cls, value: Any, info: ValidationInfo) -> Any:
+        return identifier(str(info.field_name), value)
+
+    @field_validator("trigger_rule", mode="before")
+    @classmethod
+    def _rule(cls, value: Any) -> Any:
+        problems = rule_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("input", mode="before")
+    @classmethod
+    def _input(cls, value: Any) -> Any:
+        return check_input(value)
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _metadata(cls, value: Any) -> Any:
+        return check_metadata(value)
+
+
+_PLACEHOLDERS: dict[str, Any] = {
+    "external_id": "placeholder",
+    "workflow_external_id": "placeholder",
+    "workflow_version": "placeholder",
+    "trigger_rule": {"triggerType": "schedule", "cronExpression": "0 0 * * *"},
+}
+
+
+def validate_trigger(props: Mapping[str, Any]) -> tuple[TriggerArgs | None, list[tuple[str, str]]]:
+    """Validate WorkflowTrigger inputs: the model (None while anything is unknown) and (property, reason) failures."""
+    props = dict(props)
+    credentials = props.get("client_credentials")
+    if isinstance(credentials, Mapping) and contains_unknown(credentials):
+        props["client_credentials"] = None  # checked once known; a preview must not refuse it
+    return pydantic_failures(TriggerArgs, props, _PLACEHOLDERS)
