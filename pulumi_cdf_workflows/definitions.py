@@ -11,13 +11,13 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pulumi_cdf_workflows.inputs import (
     ConnectionArgs,
+    Identifier,
     check_identifier,
     contains_unknown,
-    identifier,
     pydantic_failures,
     restore_integers,
 )
@@ -41,18 +41,13 @@ class WorkflowArgs(BaseModel):
 
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
-    external_id: str
+    external_id: Identifier
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
     data_set_id: int | None = None
     max_concurrent_executions: int | None = Field(
         default=None, ge=MAX_CONCURRENT_EXECUTIONS[0], le=MAX_CONCURRENT_EXECUTIONS[1]
     )
     connection: ConnectionArgs | None = None
-
-    @field_validator("external_id", mode="before")
-    @classmethod
-    def _external_id(cls, value: Any) -> Any:
-        return identifier("external_id", value)
 
     @field_validator("data_set_id", "max_concurrent_executions", mode="before")
     @classmethod
@@ -65,15 +60,10 @@ class WorkflowVersionArgs(BaseModel):
 
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
-    workflow_external_id: str
-    version: str
+    workflow_external_id: Identifier
+    version: Identifier
     workflow_definition: dict[str, Any]
     connection: ConnectionArgs | None = None
-
-    @field_validator("workflow_external_id", "version", mode="before")
-    @classmethod
-    def _identifier(cls, value: Any, info: ValidationInfo) -> Any:
-        return identifier(str(info.field_name), value)
 
     @field_validator("workflow_definition", mode="before")
     @classmethod

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pulumi.output import Unknown
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -158,6 +159,16 @@ def check_metadata(value: Any) -> Any:
     return dict(value)
 
 
+def _identifier_of_field(value: Any, info: ValidationInfo) -> str:
+    return identifier(str(info.field_name), value)
+
+
+# Field types that carry CDF's rules, for every resource's inputs (an execution's and a trigger's input alike).
+Identifier = Annotated[str, BeforeValidator(_identifier_of_field)]
+ExecutionInput = Annotated[dict[str, Any] | None, BeforeValidator(check_input)]
+Metadata = Annotated[dict[str, str] | None, BeforeValidator(check_metadata)]
+
+
 class ClientCredentialsArgs(BaseModel):
     """OAuth client credentials the execution's session is created with."""
 
@@ -206,10 +217,10 @@ class ExecutionArgs(BaseModel):
 
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
-    workflow_external_id: str
-    version: str
-    input: dict[str, Any] | None = None
-    metadata: dict[str, str] | None = None
+    workflow_external_id: Identifier
+    version: Identifier
+    input: ExecutionInput = None
+    metadata: Metadata = None
     client_credentials: ClientCredentialsArgs | None = None
     nonce: SecretStr | None = None
     triggers: list[Any] | None = None
@@ -218,21 +229,6 @@ class ExecutionArgs(BaseModel):
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     cancel_on_delete: bool = False
     connection: ConnectionArgs | None = None
-
-    @field_validator("workflow_external_id", "version", mode="before")
-    @classmethod
-    def _identifier(cls, value: Any, info: ValidationInfo) -> Any:
-        return identifier(str(info.field_name), value)
-
-    @field_validator("input", mode="before")
-    @classmethod
-    def _input(cls, value: Any) -> Any:
-        return check_input(value)
-
-    @field_validator("metadata", mode="before")
-    @classmethod
-    def _metadata(cls, value: Any) -> Any:
-        return check_metadata(value)
 
     @field_validator("timeout_seconds", mode="before")
     @classmethod

@@ -15,15 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cron_descriptor import Options, get_description
 from cronsim import CronSim, CronSimError
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from pulumi_cdf_workflows.inputs import (
     ClientCredentialsArgs,
     ConnectionArgs,
-    check_input,
-    check_metadata,
+    ExecutionInput,
+    Identifier,
+    Metadata,
     contains_unknown,
-    identifier,
     pydantic_failures,
     restore_integers,
 )
@@ -113,19 +113,14 @@ class TriggerArgs(BaseModel):
 
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
-    external_id: str
+    external_id: Identifier
     trigger_rule: dict[str, Any]
-    workflow_external_id: str
-    workflow_version: str
-    input: dict[str, Any] | None = None
-    metadata: dict[str, str] | None = None
+    workflow_external_id: Identifier
+    workflow_version: Identifier
+    input: ExecutionInput = None
+    metadata: Metadata = None
     client_credentials: ClientCredentialsArgs | None = None
     connection: ConnectionArgs | None = None
-
-    @field_validator("external_id", "workflow_external_id", "workflow_version", mode="before")
-    @classmethod
-    def _identifier(cls, value: Any, info: ValidationInfo) -> Any:
-        return identifier(str(info.field_name), value)
 
     @field_validator("trigger_rule", mode="before")
     @classmethod
@@ -134,16 +129,6 @@ class TriggerArgs(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return value
-
-    @field_validator("input", mode="before")
-    @classmethod
-    def _input(cls, value: Any) -> Any:
-        return check_input(value)
-
-    @field_validator("metadata", mode="before")
-    @classmethod
-    def _metadata(cls, value: Any) -> Any:
-        return check_metadata(value)
 
 
 _PLACEHOLDERS: dict[str, Any] = {
