@@ -201,3 +201,21 @@ class WorkflowTrigger(pulumi.dynamic.Resource, module="cdf", name="WorkflowTrigg
         props.update({name: None for name in TRIGGER_OUTPUTS})
         secret = ResourceOptions(additional_secret_outputs=["client_credentials", "connection"])
         super().__init__(WorkflowTriggerProvider(), resource_name, props, ResourceOptions.merge(opts, secret))
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        external_id: str,
+        connection: CdfConnection | Mapping[str, Any] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> WorkflowTrigger:
+        """Look up a trigger deployed elsewhere (the Toolkit, another stack). `destroy` never deletes it."""
+        return WorkflowTrigger(
+            resource_name,
+            external_id=external_id,
+            trigger_rule={},
+            workflow_external_id="",
+            workflow_version="",
+            connection=connection,
+            opts=ResourceOptions.merge(opts, ResourceOptions(id=external_id)),
+        )

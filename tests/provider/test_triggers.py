@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from harness import Registration, capture_registrations
+from harness import PluginError, Registration, capture_registrations
 
 from pulumi_cdf_workflows import ClientCredentials, WorkflowTrigger
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
@@ -109,3 +109,28 @@ def test_refresh_and_delete_of_a_trigger(stack: Stack) -> None:
     assert cdf(stack).retrieve_trigger("nightly") is None
     stack.plugin.delete(registration.urn, id_, outs)  # already gone: not an error
     assert stack.plugin.read(registration.urn, id_, outs).id is None
+
+
+def test_get_reads_a_trigger_deployed_elsewhere(stack: Stack) -> None:
+    deploy(stack, trigger(external_id="from-the-toolkit"))
+
+    def program() -> None:
+        WorkflowTrigger.get("found", "from-the-toolkit")
+
+    (registration,) = capture_registrations(program, stack="dev")
+    read = stack.plugin.read(registration.urn, "from-the-toolkit", None, registration.engine_inputs)
+
+    assert read.id == "from-the-toolkit"
+    assert read.outs["trigger_rule"]["cronExpression"] == "0 2 * * *"
+    assert read.outs["workflow_external_id"] == WORKFLOW
+    assert read.outs["schedule"] == "At 02:00 (Europe/Oslo)"
+
+
+def test_get_of_a_trigger_that_does_not_exist_fails(stack: Stack) -> None:
+    def program() -> None:
+        WorkflowTrigger.get("found", "nowhere")
+
+    (registration,) = capture_registrations(program, stack="dev")
+    with pytest.raises(PluginError) as info:
+        stack.plugin.read(registration.urn, "nowhere", None, registration.engine_inputs)
+    assert f"workflow trigger nowhere does not exist in CDF project '{CDF_PROJECT}'" in info.value.details

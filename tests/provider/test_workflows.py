@@ -11,7 +11,7 @@ from harness import PluginError, Registration, capture_registrations
 
 from pulumi_cdf_workflows import Workflow, WorkflowVersion
 
-from .conftest import CDF_PROJECT, Stack
+from .conftest import CDF_PROJECT, VERSION, WORKFLOW, Stack
 
 TASKS: list[dict[str, Any]] = [
     {"externalId": "extract", "type": "cdf", "parameters": {"cdfRequest": {"resourcePath": "/a", "method": "GET"}}},
@@ -165,3 +165,18 @@ def test_get_of_a_workflow_that_does_not_exist_fails(stack: Stack) -> None:
     with pytest.raises(PluginError) as info:
         stack.plugin.read(registration.urn, "nowhere", None, registration.engine_inputs)
     assert f"workflow nowhere does not exist in CDF project '{CDF_PROJECT}'" in info.value.details
+
+
+def test_get_reads_a_workflow_and_a_version_deployed_elsewhere(stack: Stack) -> None:
+    def program() -> None:
+        Workflow.get("found", WORKFLOW)
+        WorkflowVersion.get("found-v1", WORKFLOW, VERSION)
+
+    found_workflow, found_version = capture_registrations(program, stack="dev")
+    workflow_read = stack.plugin.read(found_workflow.urn, WORKFLOW, None, found_workflow.engine_inputs)
+    version_read = stack.plugin.read(found_version.urn, f"{WORKFLOW}/{VERSION}", None, found_version.engine_inputs)
+
+    assert workflow_read.id == WORKFLOW and workflow_read.outs["external_id"] == WORKFLOW
+    stored = stack.emu.backend.get_version(CDF_PROJECT, WORKFLOW, VERSION)
+    assert version_read.outs["definition_hash"] == stored.hash
+    assert [t["externalId"] for t in version_read.outs["workflow_definition"]["tasks"]] == ["task-1"]
