@@ -1,0 +1,150 @@
+"""The workflows, workflow versions and triggers APIs: what a stack deploys."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from pulumi_cdf_workflows.cdf.errors import CdfNotFoundError
+from pulumi_cdf_workflows.cdf.models import ClientCredentials, Workflow, WorkflowTrigger, WorkflowVersion
+from pulumi_cdf_workflows.cdf.wire import WireClient, _q
+
+
+class DeployCalls(WireClient):
+    # ---------------------------------------------------------------- workflows and versions
+
+    def retrieve_workflow(self, external_id: str) -> Workflow | None:
+        """``GET /workflows/{id}``; None when it does not exist."""
+        what = f"Retrieving workflow {external_id!r} {self._in_project}"
+        try:
+            reply = self._request("GET", f"/workflows/{_q(external_id)}", what=what, safe=True)
+        except CdfNotFoundError:
+            return None
+        return self._load(Workflow, reply, what)
+
+    def retrieve_workflow_version(self, workflow_external_id: str, version: str) -> WorkflowVersion | None:
+        """``GET /workflows/{id}/versions/{version}``; None when it does not exist."""
+        what = f"Retrieving workflow {workflow_external_id!r} version {version!r} {self._in_project}"
+        try:
+            reply = self._request(
+                "GET", f"/workflows/{_q(workflow_external_id)}/versions/{_q(version)}", what=what, safe=True
+            )
+        except CdfNotFoundError:
+            return None
+        return self._load(WorkflowVersion, reply, what)
+
+    def upsert_workflow(
+        self,
+        external_id: str,
+        description: str | None = None,
+        *,
+        data_set_id: int | None = None,
+        max_concurrent_executions: int | None = None,
+    ) -> Workflow:
+        """``POST /workflows`` with one item (create or update)."""
+        what = f"Upserting workflow {external_id!r} {self._in_project}"
+        item: dict[str, Any] = {"externalId": external_id}
+        if description is not None:
+            item["description"] = description
+        if data_set_id is not None:
+            item["dataSetId"] = data_set_id
+        if max_concurrent_executions is not None:
+            item["maxConcurrentExecutions"] = max_concurrent_executions
+        reply = self._request("POST", "/workflows", what=what, body={"items": [item]}, safe=True)
+        return self._load(Workflow, self._first_item(reply, what), what)
+
+    def delete_workflow(self, external_id: str) -> None:
+        """``POST /workflows/delete``: the workflow and all its versions. An unknown id is not an error;
+        CDF refuses while executions of the workflow run."""
+        what = f"Deleting workflow {external_id!r} {self._in_project}"
+        body = {"items": [{"externalId": external_id}]}
+        self._request("POST", "/workflows/delete?ignoreUnknownIds=true", what=what, body=body, safe=True)
+
+    def delete_workflow_version(self, workflow_external_id: str, version: str) -> None:
+        """``POST /workflows/versions/delete`` for one version. An unknown version is not an error."""
+        what = f"Deleting workflow {workflow_external_id!r} version {version!r} {self._in_project}"
+        body = {"items": [{"workflowExternalId": workflow_external_id, "version": version}]}
+        self._request("POST", "/workflows/versions/delete?ignoreUnknownIds=true", what=what, body=body, safe=True)
+
+    def upsert_workflow_version(
+        self,
+        workflow_external_id: str,
+        version: str,
+        tasks: list[dict[str, Any]],
+        description: str | None = None,
+    ) -> WorkflowVersion:
+        """``POST /workflows/versions`` with one item; ``tasks`` are task definitions (API JSON)."""
+        what = f"Upserting workflow {workflow_external_id!r} version {version!r} {self._in_project}"
+        definition: dict[str, Any] = {"tasks": tasks}
+        if description is not None:
+            definition["description"] = description
+        item = {
+            "workflowExternalId": workflow_external_id,
+            "version": version,
+            "workflowDefinition": definition,
+        }
+        reply = self._request("POST", "/workflows/versions", what=what, body={"items": [item]}, safe=True)
+        return self._load(WorkflowVersion, self._first_item(reply, what), what)
+
+    # ---------------------------------------------------------------- triggers
+
+    def upsert_trigger(
+        self,
+        external_id: str,
+        trigger_rule: dict[str, Any],
+        workflow_external_id: str,
+        workflow_version: str,
+        *,
+        input: dict[str, Any] | None = None,
+        metadata: dict[str, str] | None = None,
+        client_credentials: ClientCredentials | None = None,
+    ) -> WorkflowTrigger:
+        """``POST /workflows/triggers`` with one item. Like the SDK, it first creates the session the trigger
+        runs with (those credentials, else the connection's own client, else token exchange)."""
+        what = f"Upserting workflow trigger {external_id!r} {self._in_project}"
+        nonce = self.create_session(client_credentials).nonce.get_secret_value()
+        item: dict[str, Any] = {
+            "externalId": external_id,
+            "triggerRule": trigger_rule,
+            "workflowExternalId": workflow_external_id,
+            "workflowVersion": workflow_version,
+            "authentication": {"nonce": nonce},
+        }
+        if input is not None:
+            item["input"] = input
+        if metadata is not None:
+            item["metadata"] = metadata
+        # Safe to send again: an upsert of the same item has the same effect.
+        reply = self._request(
+            "POST", "/workflows/triggers", what=what, body={"items": [item]}, safe=True, secrets=[nonce]
+        )
+        return self._load(WorkflowTrigger, self._first_item(reply, what), what)
+
+    def retrieve_trigger(self, external_id: str) -> WorkflowTrigger | None:
+        """The trigger with this external id, or None. CDF has no retrieve call: this lists, as the Toolkit does."""
+        what = f"Listing workflow triggers {self._in_project}"
+        cursor: str | None = None
+        while True:
+            path = f"/workflows/triggers?limit=1000{'&cursor=' + quote(cursor, safe='') if cursor else ''}"
+            reply = self._request("GET", path, what=what, safe=True)
+            for item in reply.get("items") or [] if isinstance(reply, dict) else []:
+                if isinstance(item, dict) and item.get("externalId") == external_id:
+                    return self._load(WorkflowTrigger, item, what)
+            cursor = reply.get("nextCursor") if isinstance(reply, dict) else None
+            if not cursor:
+                return None
+
+    def delete_trigger(self, external_id: str) -> None:
+        """``POST /workflows/triggers/delete``; a trigger that does not exist is not an error."""
+        what = f"Deleting workflow trigger {external_id!r} {self._in_project}"
+        body = {"items": [{"externalId": external_id}]}
+        try:
+            self._request("POST", "/workflows/triggers/delete", what=what, body=body, safe=True)
+        except CdfNotFoundError:
+            return
+
+    def pause_trigger(self, external_id: str, paused: bool = True) -> None:
+        """``POST /workflows/triggers/{id}/pause`` (or ``/resume`` with ``paused=False``); idempotent."""
+        action = "pause" if paused else "resume"
+        what = f"{action.capitalize()} workflow trigger {external_id!r} {self._in_project}"
+        self._request("POST", f"/workflows/triggers/{_q(external_id)}/{action}", what=what, safe=True)
