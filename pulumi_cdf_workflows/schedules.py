@@ -57,12 +57,17 @@ def rule_problems(rule: Any) -> list[str]:
         unknown = sorted(set(rule) - {"triggerType", "cronExpression", "timezone"})
         if unknown:
             problems.append(f"a schedule rule has unknown keys {unknown}; CDF knows cronExpression and timezone")
-        tz = _zone(rule.get("timezone") or "UTC")
-        if tz is None:
-            problems.append(f"timezone {rule.get('timezone')!r} is not an IANA time zone (e.g. 'Europe/Oslo')")
+        zone = rule.get("timezone", "UTC")
+        if not isinstance(zone, str) or not zone.strip() or _zone(zone) is None:
+            problems.append(f"timezone {zone!r} is not an IANA time zone (e.g. 'Europe/Oslo')")
         expression = rule.get("cronExpression")
         if not isinstance(expression, str) or not expression.strip():
             problems.append("a schedule rule needs cronExpression, e.g. '0 2 * * 1' (02:00 every Monday)")
+        elif len(expression.split()) != 5:
+            problems.append(
+                f"cronExpression {expression!r} is not a valid cron expression: CDF takes 5 fields "
+                "(minute hour day-of-month month day-of-week), no seconds"
+            )
         else:
             try:
                 CronSim(expression, datetime.now(timezone.utc))
@@ -81,6 +86,15 @@ def rule_problems(rule: Any) -> list[str]:
                     )
         if not _in(rule.get("batchSize"), BATCH_SIZE):
             problems.append(f"batchSize must be a whole number from {BATCH_SIZE[0]} to {BATCH_SIZE[1]}")
+        elif isinstance(query, Mapping) and isinstance(query.get("with"), Mapping):
+            # CDF: every result set that `select` reads must be fetched in batches of batchSize.
+            batch = restore_integers(rule["batchSize"])
+            for name in query.get("select") or {}:
+                entry = query["with"].get(name)
+                if not isinstance(entry, Mapping):
+                    problems.append(f"dataModelingQuery.select.{name} has no dataModelingQuery.with.{name}")
+                elif restore_integers(entry.get("limit")) != batch:
+                    problems.append(f"dataModelingQuery.with.{name}.limit must equal batchSize ({batch})")
         if not _in(rule.get("batchTimeout"), BATCH_TIMEOUT_SECONDS):
             problems.append(
                 f"batchTimeout must be a whole number of seconds from {BATCH_TIMEOUT_SECONDS[0]} "
@@ -142,7 +156,8 @@ _PLACEHOLDERS: dict[str, Any] = {
 def validate_trigger(props: Mapping[str, Any]) -> tuple[TriggerArgs | None, list[tuple[str, str]]]:
     """Validate WorkflowTrigger inputs: the model (None while anything is unknown) and (property, reason) failures."""
     props = dict(props)
-    credentials = props.get("client_credentials")
-    if isinstance(credentials, Mapping) and contains_unknown(credentials):
+    credentials_unknown = contains_unknown(props.get("client_credentials"))
+    if credentials_unknown:
         props["client_credentials"] = None  # checked once known; a preview must not refuse it
-    return pydantic_failures(TriggerArgs, props, _PLACEHOLDERS)
+    args, failures = pydantic_failures(TriggerArgs, props, _PLACEHOLDERS)
+    return (None if credentials_unknown else args), failures

@@ -1,0 +1,473 @@
+"""Check-time validation of WorkflowTrigger inputs, and a schedule rule in words with its next firing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from pulumi.output import Unknown
+
+from pulumi_cdf_workflows.inputs import UNKNOWN
+from pulumi_cdf_workflows.schedules import describe_schedule, rule_problems, validate_trigger
+
+
+def _schedule(cron: str = "0 2 * * 1", **extra: Any) -> dict[str, Any]:
+    rule: dict[str, Any] = {"triggerType": "schedule", "cronExpression": cron}
+    rule.update(extra)
+    return rule
+
+
+def _data_modeling(**overrides: Any) -> dict[str, Any]:
+    """A dataModeling rule as the engine sends it: every number a float."""
+    rule: dict[str, Any] = {
+        "triggerType": "dataModeling",
+        "dataModelingQuery": {
+            "with": {
+                "pumps": {
+                    "nodes": {"filter": {"equals": {"property": ["node", "space"], "value": "plant"}}},
+                    "limit": 100.0,
+                }
+            },
+            "select": {"pumps": {}},
+        },
+        "batchSize": 100.0,
+        "batchTimeout": 60.0,
+    }
+    rule.update(overrides)
+    if isinstance(rule.get("batchSize"), int | float) and "dataModelingQuery" not in overrides:
+        rule["dataModelingQuery"]["with"]["pumps"]["limit"] = rule["batchSize"]  # CDF: fetched in batches
+    return rule
+
+
+def _query(with_entries: int, select_entries: int) -> dict[str, Any]:
+    return {
+        "with": {f"set{i}": {"nodes": {}, "limit": 100.0} for i in range(with_entries)},
+        "select": {f"set{i}": {} for i in range(select_entries)},
+    }
+
+
+def _trigger_props(**overrides: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "external_id": "nightly-etl",
+        "workflow_external_id": "etl",
+        "workflow_version": "1",
+        "trigger_rule": _schedule(timezone="Europe/Oslo"),
+    }
+    props.update(overrides)
+    return props
+
+
+def _only_failure(**overrides: Any) -> tuple[str, str]:
+    args, failures = validate_trigger(_trigger_props(**overrides))
+    assert args is None
+    assert len(failures) == 1, failures
+    return failures[0]
+
+
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+
+
+# --- valid rules ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        _schedule("0 2 * * 1", timezone="Europe/Oslo"),
+        _schedule("0 2 * * 1"),
+        _schedule("*/15 * * * *", timezone="UTC"),
+        _schedule("0 2 * * MON-FRI", timezone="America/New_York"),
+    ],
+)
+def test_a_valid_schedule_rule_has_no_problems(rule: dict[str, Any]) -> None:
+    assert rule_problems(rule) == []
+
+
+def test_a_valid_data_modeling_rule_with_engine_floats_has_no_problems() -> None:
+    assert rule_problems(_data_modeling()) == []
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"), [("batchSize", 1.0), ("batchSize", 1000.0), ("batchTimeout", 10.0), ("batchTimeout", 86_400.0)]
+)
+def test_batch_size_and_timeout_at_their_limits_are_accepted(prop: str, value: float) -> None:
+    assert rule_problems(_data_modeling(**{prop: value})) == []
+
+
+def test_a_query_of_fifty_with_and_fifty_select_entries_is_accepted() -> None:
+    assert rule_problems(_data_modeling(dataModelingQuery=_query(50, 50))) == []
+
+
+# --- schedule refusals ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cron", ["0 25 * * *", "61 * * * *", "not cron", "*/0 * * * *", "0 0 30 2 *"])
+def test_an_invalid_cron_expression_is_refused_naming_it(cron: str) -> None:
+    problems = rule_problems(_schedule(cron, timezone="Europe/Oslo"))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"cronExpression {cron!r} is not a valid cron expression")
+
+
+def test_the_cron_refusal_says_which_field_is_wrong() -> None:
+    assert "Bad hour" in rule_problems(_schedule("0 25 * * *"))[0]
+    assert "Bad minute" in rule_problems(_schedule("61 * * * *"))[0]
+
+
+@pytest.mark.parametrize("cron", ["", "   "])
+def test_an_empty_cron_expression_is_refused_asking_for_cron_expression(cron: str) -> None:
+    assert rule_problems(_schedule(cron)) == [
+        "a schedule rule needs cronExpression, e.g. '0 2 * * 1' (02:00 every Monday)"
+    ]
+
+
+def test_a_schedule_rule_without_cron_expression_is_refused() -> None:
+    problems = rule_problems({"triggerType": "schedule", "timezone": "Europe/Oslo"})
+    assert len(problems) == 1
+    assert "needs cronExpression" in problems[0]
+
+
+@pytest.mark.parametrize("tz", ["Mars/Olympus", "Europe", "europe/oslo", "UTC ", "../etc/passwd"])
+def test_an_unknown_time_zone_is_refused_naming_it(tz: str) -> None:
+    problems = rule_problems(_schedule(timezone=tz))
+    assert problems == [f"timezone {tz!r} is not an IANA time zone (e.g. 'Europe/Oslo')"]
+
+
+def test_a_bad_time_zone_and_a_bad_cron_are_both_reported() -> None:
+    problems = rule_problems(_schedule("0 25 * * *", timezone="Mars/Olympus"))
+    assert len(problems) == 2
+    assert any("'Mars/Olympus'" in p for p in problems)
+    assert any("'0 25 * * *'" in p for p in problems)
+
+
+def test_unknown_keys_in_a_schedule_rule_are_refused_listing_the_keys_cdf_knows() -> None:
+    problems = rule_problems(_schedule(cron_expression="0 2 * * *", tz="Europe/Oslo"))
+    assert problems == [
+        "a schedule rule has unknown keys ['cron_expression', 'tz']; CDF knows cronExpression and timezone"
+    ]
+
+
+@pytest.mark.parametrize(("kind", "shown"), [("cron", "'cron'"), ("Schedule", "'Schedule'"), (None, "None")])
+def test_an_unknown_trigger_type_is_refused_naming_it(kind: Any, shown: str) -> None:
+    problems = rule_problems({"triggerType": kind, "cronExpression": "0 2 * * *"})
+    assert problems == [f"triggerType must be 'schedule' or 'dataModeling', got {shown}"]
+
+
+@pytest.mark.parametrize("rule", ["0 2 * * *", None, ["schedule"]])
+def test_a_rule_that_is_not_an_object_is_refused(rule: Any) -> None:
+    assert rule_problems(rule) == ["trigger_rule must be an object with triggerType ('schedule' or 'dataModeling')"]
+
+
+# --- dataModeling refusals --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0.0, 1001.0, 1.5, -1.0, True, "100", None])
+def test_a_batch_size_outside_1_to_1000_is_refused(size: Any) -> None:
+    assert rule_problems(_data_modeling(batchSize=size)) == ["batchSize must be a whole number from 1 to 1000"]
+
+
+@pytest.mark.parametrize("seconds", [9.0, 86_401.0, 60.5, None])
+def test_a_batch_timeout_outside_10_to_86400_seconds_is_refused(seconds: Any) -> None:
+    assert rule_problems(_data_modeling(batchTimeout=seconds)) == [
+        "batchTimeout must be a whole number of seconds from 10 to 86400"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "part"),
+    [
+        (_query(0, 1), "with"),
+        (_query(51, 1), "with"),
+        (_query(1, 0), "select"),
+        ({"with": [{"nodes": {}}], "select": {"set0": {}}}, "with"),
+        ({"with": {"set0": {"nodes": {}}}}, "select"),
+    ],
+)
+def test_with_and_select_must_hold_1_to_50_entries(query: dict[str, Any], part: str) -> None:
+    problems = rule_problems(_data_modeling(dataModelingQuery=query))
+    assert f"dataModelingQuery.{part} must hold 1 to 50 entries" in problems
+
+
+def test_a_select_of_fifty_one_entries_is_refused() -> None:
+    problems = rule_problems(_data_modeling(dataModelingQuery=_query(50, 51)))
+    assert "dataModelingQuery.select must hold 1 to 50 entries" in problems
+
+
+def test_a_data_modeling_rule_without_a_query_is_refused() -> None:
+    rule = _data_modeling()
+    del rule["dataModelingQuery"]
+    assert rule_problems(rule) == ["a dataModeling rule needs dataModelingQuery with `with` and `select`"]
+
+
+def test_every_data_modeling_problem_is_reported_at_once() -> None:
+    problems = rule_problems(_data_modeling(dataModelingQuery=_query(0, 0), batchSize=0.0, batchTimeout=9.0))
+    assert len(problems) == 4
+
+
+# --- preview unknowns -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        UNKNOWN,
+        _schedule(UNKNOWN),
+        _schedule("0 25 * * *", timezone=UNKNOWN),
+        _data_modeling(batchSize=UNKNOWN, batchTimeout=0.0),
+    ],
+)
+def test_a_rule_with_an_unknown_part_is_not_refused(rule: Any) -> None:
+    assert rule_problems(rule) == []
+
+
+def test_a_rule_with_an_unknown_object_from_the_plugin_is_not_refused() -> None:
+    assert rule_problems(_schedule("0 25 * * *", timezone=Unknown())) == []  # type: ignore[no-untyped-call]
+
+
+# --- describe_schedule ------------------------------------------------------------------------------------
+
+
+def test_a_weekly_oslo_schedule_in_words_and_its_next_firing() -> None:
+    described = describe_schedule(_schedule("0 2 * * 1", timezone="Europe/Oslo"), now=_utc(2026, 11, 27, 12))
+    assert described == {
+        "schedule": "At 02:00, only on Monday (Europe/Oslo)",
+        "next_fire_time": "Mon 30 Nov 2026 02:00 Europe/Oslo",
+    }
+
+
+def test_a_rule_without_a_time_zone_is_described_and_computed_in_utc() -> None:
+    described = describe_schedule(_schedule("0 2 * * 1"), now=_utc(2026, 11, 27, 12))
+    assert described == {
+        "schedule": "At 02:00, only on Monday (UTC)",
+        "next_fire_time": "Mon 30 Nov 2026 02:00 UTC",
+    }
+
+
+def test_the_next_firing_is_computed_in_the_rules_time_zone_not_in_utc() -> None:
+    # 01:30 UTC on Monday is 02:30 in Oslo: this Monday's 02:00 has passed there, not yet in UTC.
+    now = _utc(2026, 11, 30, 1, 30)
+    oslo = describe_schedule(_schedule("0 2 * * 1", timezone="Europe/Oslo"), now=now)
+    utc = describe_schedule(_schedule("0 2 * * 1", timezone="UTC"), now=now)
+    assert oslo["next_fire_time"] == "Mon 07 Dec 2026 02:00 Europe/Oslo"
+    assert utc["next_fire_time"] == "Mon 30 Nov 2026 02:00 UTC"
+
+
+def test_the_next_firing_is_after_now_not_at_now() -> None:
+    described = describe_schedule(_schedule("0 2 * * 1", timezone="Europe/Oslo"), now=_utc(2026, 11, 30, 1, 0))
+    assert described["next_fire_time"] == "Mon 07 Dec 2026 02:00 Europe/Oslo"
+
+
+def test_times_are_in_words_with_a_24_hour_clock() -> None:
+    described = describe_schedule(_schedule("30 14 * * *", timezone="Europe/Oslo"), now=_utc(2026, 6, 1, 6))
+    assert described == {
+        "schedule": "At 14:30 (Europe/Oslo)",
+        "next_fire_time": "Mon 01 Jun 2026 14:30 Europe/Oslo",
+    }
+
+
+def test_an_every_15_minutes_schedule_in_words() -> None:
+    described = describe_schedule(_schedule("*/15 * * * *"), now=_utc(2026, 3, 28, 12, 5))
+    assert described == {"schedule": "Every 15 minutes (UTC)", "next_fire_time": "Sat 28 Mar 2026 12:15 UTC"}
+
+
+@pytest.mark.parametrize("cron", ["0 2 * * *", "30 2 * * *"])
+def test_a_firing_in_the_hour_skipped_by_spring_dst_runs_at_0300_when_clocks_jump(cron: str) -> None:
+    # Oslo's clocks go from 02:00 to 03:00 on 29 March 2026; cronsim fires the skipped time right after the jump.
+    described = describe_schedule(_schedule(cron, timezone="Europe/Oslo"), now=_utc(2026, 3, 28, 12))
+    assert described["next_fire_time"] == "Sun 29 Mar 2026 03:00 Europe/Oslo"
+
+
+def test_the_day_after_spring_dst_fires_at_the_written_time_again() -> None:
+    described = describe_schedule(_schedule("0 2 * * *", timezone="Europe/Oslo"), now=_utc(2026, 3, 29, 12))
+    assert described["next_fire_time"] == "Mon 30 Mar 2026 02:00 Europe/Oslo"
+
+
+def test_a_time_repeated_by_autumn_dst_fires_once_not_again_after_the_clocks_go_back() -> None:
+    rule = _schedule("30 2 * * *", timezone="Europe/Oslo")
+    # Oslo's clocks go from 03:00 back to 02:00 on 25 October 2026, so 02:30 happens twice that night.
+    assert describe_schedule(rule, now=_utc(2026, 10, 24, 12))["next_fire_time"] == "Sun 25 Oct 2026 02:30 Europe/Oslo"
+    # 00:45 UTC is 02:45 summer time, after the first 02:30: the second 02:30 (01:30 UTC) is skipped.
+    after_first = describe_schedule(rule, now=_utc(2026, 10, 25, 0, 45))
+    assert after_first["next_fire_time"] == "Mon 26 Oct 2026 02:30 Europe/Oslo"
+
+
+@pytest.mark.parametrize("rule", [_data_modeling(), {"triggerType": "recordStream"}])
+def test_a_rule_that_is_not_a_schedule_has_no_schedule_and_no_next_firing(rule: dict[str, Any]) -> None:
+    assert describe_schedule(rule, now=_utc(2026, 3, 28, 12)) == {"schedule": None, "next_fire_time": None}
+
+
+# --- validate_trigger -------------------------------------------------------------------------------------
+
+
+def test_a_valid_trigger_gives_a_model() -> None:
+    args, failures = validate_trigger(
+        _trigger_props(input={"day": "monday", "retries": 3.0}, metadata={"owner": "data-team"})
+    )
+    assert failures == []
+    assert args is not None
+    assert args.external_id == "nightly-etl"
+    assert args.workflow_external_id == "etl"
+    assert args.workflow_version == "1"
+    assert args.trigger_rule == {"triggerType": "schedule", "cronExpression": "0 2 * * 1", "timezone": "Europe/Oslo"}
+    assert args.input == {"day": "monday", "retries": 3.0}
+    assert args.metadata == {"owner": "data-team"}
+    assert args.client_credentials is None
+
+
+def test_a_workflow_version_number_from_the_engine_becomes_the_version_string() -> None:
+    args, failures = validate_trigger(_trigger_props(workflow_version=1.0))
+    assert failures == []
+    assert args is not None
+    assert args.workflow_version == "1"
+
+
+def test_a_data_modeling_trigger_with_engine_floats_gives_a_model() -> None:
+    args, failures = validate_trigger(_trigger_props(trigger_rule=_data_modeling()))
+    assert failures == []
+    assert args is not None
+    assert args.trigger_rule["batchSize"] == 100
+
+
+def test_client_credentials_are_kept_secret_in_the_model() -> None:
+    args, failures = validate_trigger(_trigger_props(client_credentials={"client_id": "me", "client_secret": "s3"}))
+    assert failures == []
+    assert args is not None
+    assert args.client_credentials is not None
+    assert args.client_credentials.client_id == "me"
+    assert args.client_credentials.client_secret.get_secret_value() == "s3"
+    assert "s3" not in repr(args)
+
+
+def test_a_rule_problem_is_reported_on_trigger_rule() -> None:
+    prop, reason = _only_failure(trigger_rule=_schedule("0 25 * * *", timezone="Europe/Oslo"))
+    assert prop == "trigger_rule"
+    assert reason == "cronExpression '0 25 * * *' is not a valid cron expression: Bad hour"
+
+
+def test_several_rule_problems_are_one_failure_on_trigger_rule() -> None:
+    prop, reason = _only_failure(trigger_rule=_data_modeling(batchSize=0.0, batchTimeout=9.0))
+    assert prop == "trigger_rule"
+    assert "batchSize must be a whole number from 1 to 1000" in reason
+    assert "batchTimeout must be a whole number of seconds from 10 to 86400" in reason
+
+
+def test_a_missing_trigger_rule_is_refused() -> None:
+    props = _trigger_props()
+    del props["trigger_rule"]
+    args, failures = validate_trigger(props)
+    assert args is None
+    assert failures == [("trigger_rule", "trigger_rule is required")]
+
+
+@pytest.mark.parametrize("prop", ["external_id", "workflow_external_id", "workflow_version"])
+def test_an_empty_identifier_is_refused(prop: str) -> None:
+    assert _only_failure(**{prop: ""}) == (prop, f"{prop} must not be empty")
+
+
+@pytest.mark.parametrize("prop", ["external_id", "workflow_external_id", "workflow_version"])
+def test_an_identifier_with_leading_whitespace_is_refused(prop: str) -> None:
+    failed, reason = _only_failure(**{prop: " etl"})
+    assert failed == prop
+    assert reason == f"{prop} ' etl' has leading or trailing whitespace, which CDF rejects"
+
+
+def test_an_external_id_over_255_characters_is_refused() -> None:
+    assert _only_failure(external_id="t" * 256) == (
+        "external_id",
+        "external_id is 256 characters long; CDF allows at most 255",
+    )
+
+
+def test_an_input_of_exactly_100_kb_is_accepted() -> None:
+    # {"x":"..."} is 8 bytes besides the string.
+    args, failures = validate_trigger(_trigger_props(input={"x": "y" * (100 * 1024 - 8)}))
+    assert failures == []
+    assert args is not None
+
+
+def test_an_input_over_100_kb_is_refused() -> None:
+    assert _only_failure(input={"x": "y" * (100 * 1024 - 7)}) == (
+        "input",
+        "input is 102401 bytes as JSON; CDF allows at most 102400 bytes (100 KB)",
+    )
+
+
+def test_ten_metadata_pairs_are_accepted() -> None:
+    args, failures = validate_trigger(_trigger_props(metadata={f"k{i}": "v" for i in range(10)}))
+    assert failures == []
+    assert args is not None
+
+
+def test_more_than_ten_metadata_pairs_are_refused() -> None:
+    assert _only_failure(metadata={f"k{i}": "v" for i in range(11)}) == (
+        "metadata",
+        "metadata has 11 pairs; CDF allows at most 10",
+    )
+
+
+def test_an_empty_client_secret_is_refused() -> None:
+    prop, reason = _only_failure(client_credentials={"client_id": "me", "client_secret": ""})
+    assert prop == "client_credentials.client_secret"
+    assert reason == "client_secret must not be empty"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"trigger_rule": UNKNOWN},
+        {"trigger_rule": Unknown()},  # type: ignore[no-untyped-call]
+        {"trigger_rule": _schedule(UNKNOWN, timezone="Europe/Oslo")},
+        {"client_credentials": UNKNOWN},
+        {"client_credentials": Unknown()},  # type: ignore[no-untyped-call]
+        {"external_id": UNKNOWN},
+        {"workflow_version": UNKNOWN},
+        {"input": {"day": UNKNOWN}},
+        {"metadata": {"owner": UNKNOWN}},
+    ],
+)
+def test_an_unknown_value_is_not_refused_and_gives_no_model(overrides: dict[str, Any]) -> None:
+    args, failures = validate_trigger(_trigger_props(**overrides))
+    assert failures == []
+    assert args is None
+
+
+def test_a_known_problem_is_still_refused_while_the_rule_is_unknown() -> None:
+    assert _only_failure(trigger_rule=UNKNOWN, external_id="") == ("external_id", "external_id must not be empty")
+
+
+def test_a_rule_problem_is_still_refused_while_the_external_id_is_unknown() -> None:
+    prop, reason = _only_failure(external_id=UNKNOWN, trigger_rule=_schedule("61 * * * *"))
+    assert prop == "trigger_rule"
+    assert "'61 * * * *'" in reason
+
+
+# --- found by these tests, fixed ------------------------------------------------------------------------
+
+
+def test_client_credentials_with_an_unknown_secret_give_no_model() -> None:
+    args, failures = validate_trigger(_trigger_props(client_credentials={"client_id": "me", "client_secret": UNKNOWN}))
+    assert failures == []
+    assert args is None
+
+
+def test_a_six_field_cron_expression_is_refused() -> None:
+    problems = rule_problems(_schedule("0 0 2 * * 1"))
+    assert len(problems) == 1
+    assert "'0 0 2 * * 1'" in problems[0]
+
+
+def test_an_empty_time_zone_is_refused() -> None:
+    assert rule_problems(_schedule(timezone="")) != []
+
+
+def test_a_data_modeling_select_must_read_a_with_entry_fetched_in_batches() -> None:
+    rule = {
+        "triggerType": "dataModeling",
+        "dataModelingQuery": {"with": {"a": {"nodes": {}, "limit": 50.0}}, "select": {"a": {}, "b": {}}},
+        "batchSize": 100,
+        "batchTimeout": 60,
+    }
+    problems = rule_problems(rule)
+    assert "dataModelingQuery.with.a.limit must equal batchSize (100)" in problems
+    assert "dataModelingQuery.select.b has no dataModelingQuery.with.b" in problems
