@@ -19,6 +19,7 @@ import requests
 import requests.auth
 from pydantic import SecretStr
 
+from pulumi_cdf_workflows.cdf._environment import environment_transport
 from pulumi_cdf_workflows.cdf._redact import redact_text
 from pulumi_cdf_workflows.cdf._retry import SAFE_RETRY_STATUSES, RetryPolicy, parse_retry_after
 from pulumi_cdf_workflows.cdf.errors import CdfAuthError, CdfConnectionError
@@ -121,6 +122,7 @@ class ClientCredentialsTokenProvider:
         self.scopes = list(scopes or [])
         self.audience = audience
         self._http = http
+        self._proxies, self._verify = environment_transport(token_url)
         self._timeout = timeout
         self._policy = policy
         self._clock = clock
@@ -180,6 +182,8 @@ class ClientCredentialsTokenProvider:
             try:
                 resp = self._http.post(
                     self.token_url,
+                    proxies=self._proxies,
+                    verify=self._verify,
                     data=form,
                     headers=headers,
                     auth=_NoAuth(),

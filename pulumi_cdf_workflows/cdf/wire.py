@@ -14,6 +14,7 @@ import requests
 from pydantic import BaseModel, ValidationError
 
 from pulumi_cdf_workflows._version import __version__
+from pulumi_cdf_workflows.cdf._environment import environment_transport, quiet_session
 from pulumi_cdf_workflows.cdf._redact import redact_json, redact_text
 from pulumi_cdf_workflows.cdf._retry import (
     SAFE_RETRY_STATUSES,
@@ -72,7 +73,8 @@ class WireClient:
         policy: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
-        self._http = requests.Session()
+        self._http = quiet_session()
+        self._proxies, self._verify = environment_transport(settings.api_base)
         self._timeout = (settings.connect_timeout, settings.read_timeout)
         self._policy = policy or RetryPolicy(
             max_retries=settings.max_retries, max_total_wait=settings.max_retry_wait, sleep=sleep
@@ -189,6 +191,8 @@ class WireClient:
                 resp = self._http.request(
                     method,
                     url,
+                    proxies=self._proxies,
+                    verify=self._verify,
                     data=data,
                     headers=self._headers(),
                     auth=BearerAuth(token),
