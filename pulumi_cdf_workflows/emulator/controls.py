@@ -1,7 +1,11 @@
-"""Test controls under /_emulator/ (never under /api/): reset, outcomes, faults, logs, tokens, seed, time."""
+"""Test controls under /_emulator/ (never under /api/): reset, outcomes, faults, logs, tokens, seed, time.
+
+One function per control, found through a route table like the API's own (`urls.py`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pulumi_cdf_workflows.emulator.exceptions import BadRequest, NotFound
@@ -11,6 +15,93 @@ if TYPE_CHECKING:
     from pulumi_cdf_workflows.emulator.server import CdfEmulator
 
 PREFIX = "/_emulator/"
+_Control = Callable[["CdfEmulator", dict[str, str], dict[str, Any]], Any]
+
+
+def _reset(emu: CdfEmulator, _query: dict[str, str], _data: dict[str, Any]) -> Any:
+    emu.reset()
+    return {"reset": True}
+
+
+def _outcomes(emu: CdfEmulator, _query: dict[str, str], data: dict[str, Any]) -> Any:
+    spec = emu.set_outcome(
+        data["workflowExternalId"],
+        str(data["version"]),
+        data.get("outcome", "COMPLETED"),
+        reason=data.get("reason"),
+        task_duration=data.get("taskDuration"),
+        failed_task=data.get("failedTask"),
+    )
+    return {
+        "workflowExternalId": data["workflowExternalId"],
+        "version": str(data["version"]),
+        "outcome": spec.outcome,
+        "reason": spec.reason,
+        "taskDuration": spec.task_duration,
+        "failedTask": spec.failed_task,
+    }
+
+
+def _inject_fault(emu: CdfEmulator, _query: dict[str, str], data: dict[str, Any]) -> Any:
+    fault = emu.inject_fault(
+        method=data.get("method"),
+        path=data.get("path", ""),
+        times=data.get("times", 1),
+        when=data.get("when", "before"),
+        status=data.get("status", 503),
+        retry_after=data.get("retryAfter"),
+        drop=bool(data.get("drop", False)),
+        delay=float(data.get("delay", 0.0)),
+        body=data.get("body"),
+        content_type=data.get("contentType"),
+    )
+    return fault.to_json()
+
+
+def _clear_faults(emu: CdfEmulator, _query: dict[str, str], _data: dict[str, Any]) -> Any:
+    emu.clear_faults()
+    return {"cleared": True}
+
+
+def _advance_time(emu: CdfEmulator, _query: dict[str, str], data: dict[str, Any]) -> Any:
+    fired = emu.advance_time(data["seconds"])
+    return {"now": emu.now(), "fired": fired}
+
+
+def _seed_trigger(emu: CdfEmulator, _query: dict[str, str], data: dict[str, Any]) -> Any:
+    return emu.upsert_trigger(
+        data["project"],
+        data["externalId"],
+        data["workflowExternalId"],
+        str(data["workflowVersion"]),
+        data["triggerRule"],
+        input=data.get("input"),
+        metadata=data.get("metadata"),
+    )
+
+
+def _seed(emu: CdfEmulator, _query: dict[str, str], data: dict[str, Any]) -> Any:
+    return emu.upsert_workflow_version(
+        data["project"], data["workflowExternalId"], str(data["version"]), data.get("tasks")
+    )
+
+
+CONTROLS: dict[tuple[str, str], _Control] = {
+    ("POST", "reset"): _reset,
+    ("POST", "outcomes"): _outcomes,
+    ("POST", "faults"): _inject_fault,
+    ("GET", "faults"): lambda emu, _q, _d: {"items": [f.to_json() for f in emu.faults()]},
+    ("POST", "faults/clear"): _clear_faults,
+    ("GET", "requests"): lambda emu, q, _d: {"items": emu.requests(q.get("method"), q.get("path"))},
+    ("GET", "executions"): lambda emu, q, _d: {"items": emu.executions(q.get("project"))},
+    ("GET", "sessions"): lambda emu, q, _d: {"items": emu.sessions(q.get("project"))},
+    ("POST", "tokens/expire"): lambda emu, _q, _d: {"expired": emu.expire_tokens()},
+    ("GET", "time"): lambda emu, _q, _d: {"now": emu.now()},
+    ("POST", "time/set"): lambda emu, _q, data: {"now": emu.set_time(data["time"])},
+    ("POST", "time/advance"): _advance_time,
+    ("POST", "seed/trigger"): _seed_trigger,
+    ("POST", "seed"): _seed,
+}
 
 
 def _body(body: Any) -> dict[str, Any]:
@@ -22,85 +113,12 @@ def _body(body: Any) -> dict[str, Any]:
 
 
 def handle_control(emu: CdfEmulator, method: str, path: str, query: dict[str, str], body: Any) -> JsonReply:
-    name = path[len(PREFIX) :].strip("/")
-    data = _body(body)
+    control = CONTROLS.get((method, path[len(PREFIX) :].strip("/")))
+    if control is None:
+        raise NotFound(f"No emulator control {method} {path}")
     try:
-        if (method, name) == ("POST", "reset"):
-            emu.reset()
-            return 200, {"reset": True}, {}
-        if (method, name) == ("POST", "outcomes"):
-            spec = emu.set_outcome(
-                data["workflowExternalId"],
-                str(data["version"]),
-                data.get("outcome", "COMPLETED"),
-                reason=data.get("reason"),
-                task_duration=data.get("taskDuration"),
-                failed_task=data.get("failedTask"),
-            )
-            return (
-                200,
-                {
-                    "workflowExternalId": data["workflowExternalId"],
-                    "version": str(data["version"]),
-                    "outcome": spec.outcome,
-                    "reason": spec.reason,
-                    "taskDuration": spec.task_duration,
-                    "failedTask": spec.failed_task,
-                },
-                {},
-            )
-        if (method, name) == ("POST", "faults"):
-            fault = emu.inject_fault(
-                method=data.get("method"),
-                path=data.get("path", ""),
-                times=data.get("times", 1),
-                when=data.get("when", "before"),
-                status=data.get("status", 503),
-                retry_after=data.get("retryAfter"),
-                drop=bool(data.get("drop", False)),
-                delay=float(data.get("delay", 0.0)),
-                body=data.get("body"),
-                content_type=data.get("contentType"),
-            )
-            return 200, fault.to_json(), {}
-        if (method, name) == ("GET", "faults"):
-            return 200, {"items": [f.to_json() for f in emu.faults()]}, {}
-        if (method, name) == ("POST", "faults/clear"):
-            emu.clear_faults()
-            return 200, {"cleared": True}, {}
-        if (method, name) == ("GET", "requests"):
-            return 200, {"items": emu.requests(query.get("method"), query.get("path"))}, {}
-        if (method, name) == ("GET", "executions"):
-            return 200, {"items": emu.executions(query.get("project"))}, {}
-        if (method, name) == ("GET", "sessions"):
-            return 200, {"items": emu.sessions(query.get("project"))}, {}
-        if (method, name) == ("POST", "tokens/expire"):
-            return 200, {"expired": emu.expire_tokens()}, {}
-        if (method, name) == ("GET", "time"):
-            return 200, {"now": emu.now()}, {}
-        if (method, name) == ("POST", "time/set"):
-            return 200, {"now": emu.set_time(data["time"])}, {}
-        if (method, name) == ("POST", "time/advance"):
-            fired = emu.advance_time(data["seconds"])
-            return 200, {"now": emu.now(), "fired": fired}, {}
-        if (method, name) == ("POST", "seed/trigger"):
-            trigger = emu.upsert_trigger(
-                data["project"],
-                data["externalId"],
-                data["workflowExternalId"],
-                str(data["workflowVersion"]),
-                data["triggerRule"],
-                input=data.get("input"),
-                metadata=data.get("metadata"),
-            )
-            return 200, trigger, {}
-        if (method, name) == ("POST", "seed"):
-            version = emu.upsert_workflow_version(
-                data["project"], data["workflowExternalId"], str(data["version"]), data.get("tasks")
-            )
-            return 200, version, {}
+        return 200, control(emu, query, _body(body)), {}
     except KeyError as exc:
         raise BadRequest(f"Missing field {exc.args[0]!r}") from exc
     except (TypeError, ValueError) as exc:
         raise BadRequest(str(exc)) from exc
-    raise NotFound(f"No emulator control {method} {path}")
