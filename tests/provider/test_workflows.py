@@ -172,7 +172,9 @@ def test_get_reads_a_workflow_and_a_version_deployed_elsewhere(stack: Stack) -> 
         Workflow.get("found", WORKFLOW)
         WorkflowVersion.get("found-v1", WORKFLOW, VERSION)
 
-    found_workflow, found_version = capture_registrations(program, stack="dev")
+    # Registrations arrive in no fixed order: pick them by type.
+    by_type = {r.type.rsplit(":", 1)[1]: r for r in capture_registrations(program, stack="dev")}
+    found_workflow, found_version = by_type["Workflow"], by_type["WorkflowVersion"]
     workflow_read = stack.plugin.read(found_workflow.urn, WORKFLOW, None, found_workflow.engine_inputs)
     version_read = stack.plugin.read(found_version.urn, f"{WORKFLOW}/{VERSION}", None, found_version.engine_inputs)
 
