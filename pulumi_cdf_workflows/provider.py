@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -47,10 +47,8 @@ from pulumi_cdf_workflows.lifecycle import (
     report,
     same,
 )
+from pulumi_cdf_workflows.recovery import RUN_MARKER_KEY, recover_lost_run
 from pulumi_cdf_workflows.waiting import ExecutionWaiter, WaitOutcome, compact_tasks
-
-# Metadata key that tags each run so a lost reply can be matched to the execution it started.
-RUN_MARKER_KEY = "pulumiRunMarker"
 
 # A change to any of these means a different execution: the workflow runs again (replacement).
 REPLACE_PROPERTIES = ("workflow_external_id", "version", "input", "metadata", "triggers", "definition_hash")
@@ -81,26 +79,6 @@ _known_versions: set[tuple[str, str, str, str]] = set()
 
 def _fingerprints(props: Mapping[str, Any]) -> dict[str, str]:
     return fingerprints(props, CREDENTIAL_PROPERTIES)
-
-
-_T = TypeVar("_T")
-
-
-def _patiently(attempt: Callable[[], _T | None]) -> tuple[_T | None, str | None]:
-    """Up to 4 tries over about 12 s: an execution whose reply was lost may take a moment to be readable.
-    Returns what was found (or None) and the last error."""
-    problem = None
-    for number in range(4):
-        if number:
-            time.sleep(2.0 * number)
-        try:
-            found = attempt()
-        except CdfError as exc:
-            problem = str(exc)
-            continue
-        if found is not None:
-            return found, None
-    return None, problem
 
 
 def _label(props: Mapping[str, Any]) -> str:
@@ -221,7 +199,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
                 nonce=args.nonce.get_secret_value() if args.nonce is not None else None,
             )
         except ExecutionMayHaveStartedError as exc:
-            execution = self._recover_lost_run(client, args, settings, marker, started_ms, exc, label)
+            execution = recover_lost_run(client, args, what, marker, started_ms, exc, label)
         except CdfError as exc:
             raise WorkflowExecutionError(
                 f"Could not run {what}: {exc}. No execution was started; the next `pulumi up` tries again."
@@ -242,60 +220,6 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         if args is None:
             raise WorkflowExecutionError("inputs are still unknown; nothing was run")
         return args
-
-    def _recover_lost_run(
-        self,
-        client: CdfClient,
-        args: ExecutionArgs,
-        settings: ConnectionSettings,
-        marker: str | None,
-        started_ms: int,
-        lost: ExecutionMayHaveStartedError,
-        label: str,
-    ) -> WorkflowExecution:
-        """The run request's reply was lost or unreadable. Find the execution instead of running again: by
-        the id CDF's reply named, else by the marker the run was tagged with."""
-        what = _describe_run(args, settings)
-        check_list = (
-            f"Check the executions of workflow '{args.workflow_external_id}' version '{args.version}' in CDF "
-            "before the next `pulumi up`, which will run the workflow again"
-        )
-        if lost.execution_id:
-            execution_id = lost.execution_id
-            found, problem = _patiently(lambda: client.retrieve_execution(execution_id))
-            if found is not None:
-                report(label, f"CDF accepted the run as execution {found.id}; its reply was unreadable")
-                return found
-            raise WorkflowExecutionError(
-                f"CDF accepted the run of {what} as execution {execution_id}, but its reply could not be "
-                f"read and the execution could not be read back ({problem}). It was started and nothing was "
-                f"recorded in the stack. {check_list}."
-            ) from None
-        if marker is None:
-            raise WorkflowExecutionError(
-                f"The reply to the run request for {what} was lost ({lost}), and the execution cannot be "
-                f"identified because metadata already holds {MAX_METADATA_PAIRS} pairs (one free pair lets "
-                f"the provider tag the run). {check_list}."
-            ) from None
-        report(label, f"reply to the run request was lost; looking for the execution tagged {marker}")
-        # Allow for clock skew between this machine and CDF when filtering by creation time.
-        since = started_ms - 5 * 60 * 1000
-
-        def tagged() -> WorkflowExecution | None:
-            listed = client.list_executions(
-                workflow_filters=[(args.workflow_external_id, args.version)], created_time_start=since
-            )
-            return next((e for e in listed if (e.metadata or {}).get(RUN_MARKER_KEY) == marker), None)
-
-        found_tagged, problem = _patiently(tagged)
-        if found_tagged is not None:
-            report(label, f"found execution {found_tagged.id} started by the lost request")
-            return found_tagged
-        detail = f" (listing executions failed: {problem})" if problem else ""
-        raise WorkflowExecutionError(
-            f"The reply to the run request for {what} was lost ({lost}), and no execution tagged "
-            f"{RUN_MARKER_KEY}={marker} was found{detail}; it may still appear. {check_list}."
-        ) from None
 
     def _wait(
         self, client: CdfClient, execution_id: str, args: ExecutionArgs, what: str, label: str

@@ -1,0 +1,91 @@
+"""Finding the execution a run request started when its reply was lost or unreadable, instead of running again.
+
+Every run is tagged with a metadata marker when a pair is free; CDF's reply may also name the execution.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from pulumi_cdf_workflows.cdf import CdfClient
+from pulumi_cdf_workflows.cdf.errors import CdfError, ExecutionMayHaveStartedError
+from pulumi_cdf_workflows.cdf.models import WorkflowExecution
+from pulumi_cdf_workflows.inputs import MAX_METADATA_PAIRS, ExecutionArgs
+from pulumi_cdf_workflows.lifecycle import ProviderError, report
+
+# Metadata key that tags each run so a lost reply can be matched to the execution it started.
+RUN_MARKER_KEY = "pulumiRunMarker"
+
+_T = TypeVar("_T")
+
+
+def _patiently(attempt: Callable[[], _T | None]) -> tuple[_T | None, str | None]:
+    """Up to 4 tries over about 12 s: an execution whose reply was lost may take a moment to be readable.
+    Returns what was found (or None) and the last error."""
+    problem = None
+    for number in range(4):
+        if number:
+            time.sleep(2.0 * number)
+        try:
+            found = attempt()
+        except CdfError as exc:
+            problem = str(exc)
+            continue
+        if found is not None:
+            return found, None
+    return None, problem
+
+
+def recover_lost_run(
+    client: CdfClient,
+    args: ExecutionArgs,
+    what: str,
+    marker: str | None,
+    started_ms: int,
+    lost: ExecutionMayHaveStartedError,
+    label: str,
+) -> WorkflowExecution:
+    """The run request's reply was lost or unreadable. Find the execution instead of running again: by
+    the id CDF's reply named, else by the marker the run was tagged with."""
+    check_list = (
+        f"Check the executions of workflow '{args.workflow_external_id}' version '{args.version}' in CDF "
+        "before the next `pulumi up`, which will run the workflow again"
+    )
+    if lost.execution_id:
+        execution_id = lost.execution_id
+        found, problem = _patiently(lambda: client.retrieve_execution(execution_id))
+        if found is not None:
+            report(label, f"CDF accepted the run as execution {found.id}; its reply was unreadable")
+            return found
+        raise ProviderError(
+            f"CDF accepted the run of {what} as execution {execution_id}, but its reply could not be "
+            f"read and the execution could not be read back ({problem}). It was started and nothing was "
+            f"recorded in the stack. {check_list}."
+        ) from None
+    if marker is None:
+        raise ProviderError(
+            f"The reply to the run request for {what} was lost ({lost}), and the execution cannot be "
+            f"identified because metadata already holds {MAX_METADATA_PAIRS} pairs (one free pair lets "
+            f"the provider tag the run). {check_list}."
+        ) from None
+    report(label, f"reply to the run request was lost; looking for the execution tagged {marker}")
+    # Allow for clock skew between this machine and CDF when filtering by creation time.
+    since = started_ms - 5 * 60 * 1000
+
+    def tagged() -> WorkflowExecution | None:
+        listed = client.list_executions(
+            workflow_filters=[(args.workflow_external_id, args.version)], created_time_start=since
+        )
+        return next((e for e in listed if (e.metadata or {}).get(RUN_MARKER_KEY) == marker), None)
+
+    found_tagged, problem = _patiently(tagged)
+    if found_tagged is not None:
+        report(label, f"found execution {found_tagged.id} started by the lost request")
+        return found_tagged
+    detail = f" (listing executions failed: {problem})" if problem else ""
+    raise ProviderError(
+        f"The reply to the run request for {what} was lost ({lost}), and no execution tagged "
+        f"{RUN_MARKER_KEY}={marker} was found{detail}; it may still appear. {check_list}."
+    ) from None
