@@ -72,6 +72,12 @@ def report(label: str, message: str) -> None:
     print(f"[{label}] {message}", file=sys.stderr, flush=True)
 
 
+def label(props: Mapping[str, Any], default: str) -> str:
+    """How progress lines name a resource: `<stack>/<name>` when the resource passed it, else its id."""
+    found = props.get("pulumi_resource") or props.get("external_id") or props.get("workflow_external_id")
+    return str(found or default)
+
+
 def public_connection(connection: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The connection without its secrets: what outputs may hold."""
     if not connection:
@@ -175,7 +181,7 @@ class CdfResourceProvider(ResourceProvider):
             return ["connection"]
         if moved:
             report(
-                str(olds.get("pulumi_resource") or olds.get("external_id") or self.__class__.__name__),
+                label(olds, type(self).__name__),
                 f"the environment now points at CDF project '{settings.project}' at {settings.base_url}; this "
                 f"stays in '{olds['project']}' at {olds['base_url']}, where it was created, and nothing runs. To "
                 f"move it, set cdf:project / cdf:baseUrl (or the resource's connection): that {moving}.",

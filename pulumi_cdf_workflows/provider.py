@@ -43,6 +43,7 @@ from pulumi_cdf_workflows.lifecycle import (
     client_for,
     fingerprint_matches,
     fingerprints,
+    label,
     public_connection,
     report,
     same,
@@ -82,7 +83,7 @@ def _fingerprints(props: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _label(props: Mapping[str, Any]) -> str:
-    return str(props.get("pulumi_resource") or props.get("workflow_external_id") or "WorkflowExecution")
+    return label(props, "WorkflowExecution")
 
 
 def _describe_run(args: ExecutionArgs, settings: ConnectionSettings) -> str:

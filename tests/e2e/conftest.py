@@ -17,7 +17,7 @@ import sys
 import sysconfig
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,6 @@ class Workspace:
     project_dir: Path
     state_dir: Path
     env: dict[str, str]
-    stacks: set[str] = field(default_factory=set)
 
     def command(self, args: tuple[str, ...], stack: str | None) -> list[str]:
         command = ["pulumi", *args, "--non-interactive", "--color", "never"]
@@ -194,7 +193,6 @@ class Workspace:
 
     def init_stack(self, stack: str, **config: str) -> None:
         self.pulumi("stack", "init", stack, "--secrets-provider", "passphrase", stack=None)
-        self.stacks.add(stack)
         self.pulumi("config", "set", "cdf:project", CDF_PROJECT, stack=stack)
         self.pulumi("config", "set", "cdf:baseUrl", self.emu.base_url, stack=stack)
         # The CLI takes a key holding "token" for a secret unless told otherwise.
