@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,13 @@ from pulumi import Input, Output
 from pydantic import SecretStr, ValidationError
 
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
+from pulumi_cdf_workflows.cdf.settings import (
+    OAUTH_FIELDS,
+    OAUTH_OPTIONS,
+    SECRET_FIELDS,
+    ConnectionFields,
+    environment_variable,
+)
 from pulumi_cdf_workflows.inputs import ConnectionArgs
 
 
@@ -24,20 +30,18 @@ class _Field:
     description: str
 
 
-FIELDS = (
-    _Field("project", "cdf:project", "CDF_PROJECT", "CDF project"),
-    _Field("base_url", "cdf:baseUrl", "CDF_URL", "CDF base URL"),
-    _Field("cluster", "cdf:cluster", "CDF_CLUSTER", "CDF cluster"),
-    _Field("token_url", "cdf:tokenUrl", "IDP_TOKEN_URL", "OAuth token URL"),
-    _Field("client_id", "cdf:clientId", "IDP_CLIENT_ID", "OAuth client id"),
-    _Field("client_secret", "cdf:clientSecret", "IDP_CLIENT_SECRET", "OAuth client secret"),
-    _Field("scopes", "cdf:scopes", "IDP_SCOPES", "OAuth scopes"),
-    _Field("audience", "cdf:audience", "IDP_AUDIENCE", "OAuth audience"),
-    _Field("token", "cdf:token", "CDF_TOKEN", "static bearer token"),
+def config_key(name: str) -> str:
+    """The stack config key that sets connection field `name`: base_url -> cdf:baseUrl."""
+    first, *rest = name.split("_")
+    return "cdf:" + first + "".join(part.title() for part in rest)
+
+
+FIELDS = tuple(
+    _Field(name, config_key(name), environment_variable(name), str(info.description))
+    for name, info in ConnectionFields.model_fields.items()
 )
 _BY_NAME = {f.name: f for f in FIELDS}
-_OAUTH = ("token_url", "client_id", "client_secret", "scopes", "audience")
-_SECRET = ("client_secret", "token")
+_OAUTH = (*OAUTH_FIELDS, *OAUTH_OPTIONS)
 VALIDATE_ON_PREVIEW_KEY = "cdf:validateOnPreview"
 # Seconds to wait for CDF's reply to one request (the client's read timeout).
 READ_TIMEOUT_KEY, READ_TIMEOUT_ENV = "cdf:readTimeout", "CDF_READ_TIMEOUT"
@@ -52,7 +56,7 @@ def _hint(name: str) -> str:
     field = _BY_NAME[name]
     return (
         f"set connection.{name} on the resource, `pulumi config set {field.config_key} <value>`"
-        f"{' --secret' if name in _SECRET else ''}, or the environment variable {field.env_var}"
+        f"{' --secret' if name in SECRET_FIELDS else ''}, or the environment variable {field.env_var}"
     )
 
 
@@ -102,14 +106,6 @@ def _merge(sources: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def _split_scopes(value: Any) -> list[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return [str(v) for v in value if str(v).strip()]
-    return [part for part in re.split(r"[\s,]+", str(value)) if part]
-
-
 def resolve_connection(
     resource: ConnectionArgs | None,
     stack_config: Mapping[str, Any],
@@ -129,13 +125,11 @@ def resolve_connection(
             f"{_hint('token_url')})"
         )
     elif "token" not in merged:
-        for name in ("token_url", "client_id", "client_secret"):
+        for name in OAUTH_FIELDS:
             if name not in merged:
                 missing.append(f"the {_BY_NAME[name].description} is not set: {_hint(name)}")
     if missing:
         raise ConnectionConfigError("; ".join(missing))
-    if "scopes" in merged:
-        merged["scopes"] = _split_scopes(merged["scopes"])
     read_timeout = stack_config.get(READ_TIMEOUT_KEY) or environ.get(READ_TIMEOUT_ENV)
     if read_timeout:
         merged["read_timeout"] = read_timeout
@@ -185,7 +179,7 @@ class CdfConnection:
             value = getattr(self, f.name)
             if value is None:
                 continue
-            props[f.name] = Output.secret(value) if f.name in _SECRET else value
+            props[f.name] = Output.secret(value) if f.name in SECRET_FIELDS else value
         return props
 
 

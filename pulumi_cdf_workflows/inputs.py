@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from pulumi_cdf_workflows.cdf.settings import ConnectionFields
+
 # The engine's marker for a value that is not known until apply time (pulumi.runtime.rpc.UNKNOWN). The
 # plugin hands check and diff `pulumi.output.Unknown` objects instead; both mean the same.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -185,27 +187,15 @@ class ClientCredentialsArgs(BaseModel):
         return value
 
 
-class ConnectionArgs(BaseModel):
+class ConnectionArgs(ConnectionFields):
     """The per-resource CDF connection; every field is optional and falls back to stack config and env."""
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
-
-    project: str | None = None
-    base_url: str | None = None
-    cluster: str | None = None
-    token_url: str | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    scopes: list[str] | str | None = None
-    audience: str | None = None
-    token: SecretStr | None = None
-
-    @field_validator("project", "base_url", "cluster", "token_url", "client_id", "client_secret", "token")
+    @field_validator("*")
     @classmethod
     def _not_empty(cls, value: Any, info: ValidationInfo) -> Any:
         # An empty string would silently fall back to stack config or the environment.
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if isinstance(text, str) and not text.strip():
+        if text == [] or (isinstance(text, str) and not text.strip()):
             raise ValueError(
                 f"connection.{info.field_name} must not be empty; leave it out to use stack config or the environment"
             )

@@ -15,7 +15,7 @@ import secrets
 import sys
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -31,10 +31,10 @@ from pulumi.dynamic import (
 from pulumi_cdf_workflows import _plugin_errors
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import CdfError
-from pulumi_cdf_workflows.config import STACK_CONFIG_KEYS, ConnectionConfigError, resolve_connection
+from pulumi_cdf_workflows.cdf.settings import SECRET_FIELDS
+from pulumi_cdf_workflows.config import STACK_CONFIG_KEYS, ConnectionConfigError, config_key, resolve_connection
 from pulumi_cdf_workflows.inputs import ConnectionArgs, canonical_json, contains_unknown, is_unknown
 
-CONNECTION_SECRETS = ("client_secret", "token")
 # Connection fields that say where a resource lives (the rest say as whom), and the ones that can set each.
 TARGET_FIELDS = {"project": ("project",), "base_url": ("base_url", "cluster")}
 
@@ -82,7 +82,7 @@ def public_connection(connection: Mapping[str, Any] | None) -> dict[str, Any] | 
     """The connection without its secrets: what outputs may hold."""
     if not connection:
         return None
-    return {k: v for k, v in connection.items() if k not in CONNECTION_SECRETS and v is not None}
+    return {k: v for k, v in connection.items() if k not in SECRET_FIELDS and v is not None}
 
 
 def same(old: Any, new: Any) -> bool:
@@ -132,6 +132,16 @@ def fingerprint_matches(stored: Mapping[str, Any], name: str, value: Any) -> boo
 
 class CdfResourceProvider(ResourceProvider):
     """Base of this package's providers: the stack configuration and the connection it resolves to."""
+
+    # Inputs that carry secrets: the resource marks them secret in state and the provider never returns them
+    # as outputs (the connection comes back without its secrets).
+    secret_inputs: ClassVar[tuple[str, ...]] = ("connection",)
+
+    def _public(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """The props as outputs may hold them: no provider blob, no secret-bearing input."""
+        outs = {k: v for k, v in props.items() if k != "__provider" and k not in self.secret_inputs}
+        outs["connection"] = public_connection(props.get("connection"))
+        return outs
 
     def configure(self, req: ConfigureRequest) -> None:
         config: dict[str, Any] = {}
@@ -194,7 +204,7 @@ class CdfResourceProvider(ResourceProvider):
         if connection and any(connection.get(field) for field in fields):
             return True
         config = self._config()
-        return any(config.get(f"cdf:{'baseUrl' if field == 'base_url' else field}") for field in fields)
+        return any(config.get(config_key(field)) for field in fields)
 
 
 class UpsertProvider(CdfResourceProvider):
@@ -256,9 +266,8 @@ class UpsertProvider(CdfResourceProvider):
             from_cdf = self._upsert(client_for(settings), args)
         except CdfError as exc:
             raise ProviderError(f"Could not deploy {self.kind} {id_}: {exc}") from None
-        outs = {k: v for k, v in props.items() if k != "__provider"}
-        outs.update(from_cdf, connection=public_connection(props.get("connection")))
-        outs.update(project=settings.project, base_url=settings.base_url)
+        outs = self._public(props)
+        outs.update(from_cdf, project=settings.project, base_url=settings.base_url)
         return id_, outs
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -279,9 +288,8 @@ class UpsertProvider(CdfResourceProvider):
             if not props.get("project"):
                 raise ProviderError(f"{self.kind} {id_} does not exist in CDF project '{settings.project}'")
             return ReadResult(None, {})  # gone: the engine forgets it, and the next `up` creates it again
-        outs = {k: v for k, v in props.items() if k != "__provider"}
-        outs.update(found, connection=public_connection(props.get("connection")))
-        outs.update(project=settings.project, base_url=settings.base_url)
+        outs = self._public(props)
+        outs.update(found, project=settings.project, base_url=settings.base_url)
         return ReadResult(id_, outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

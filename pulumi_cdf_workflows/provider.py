@@ -110,6 +110,8 @@ def _execution_outputs(execution: WorkflowExecution) -> dict[str, Any]:
 class WorkflowExecutionProvider(CdfResourceProvider):
     """The dynamic provider behind :class:`pulumi_cdf_workflows.WorkflowExecution`. Stateless by design."""
 
+    secret_inputs = CREDENTIAL_PROPERTIES
+
     # --- check ---------------------------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         args, problems = validate(news)
@@ -271,8 +273,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         settings = self._settings_where_it_lives(props)
         where = f"CDF project '{settings.project}' at {settings.base_url}"
         label = _label(props)
-        outs = {k: v for k, v in props.items() if k not in ("__provider", "client_credentials", "nonce")}
-        outs["connection"] = public_connection(outs.get("connection"))
+        outs = self._public(props)
         try:
             execution = client_for(settings).retrieve_execution(id_)
         except CdfNotFoundError:

@@ -10,10 +10,7 @@ from pulumi import Input, Output, ResourceOptions
 
 from pulumi_cdf_workflows.config import CdfConnection, ClientCredentials, connection_props, credentials_props
 from pulumi_cdf_workflows.provider import EXECUTION_OUTPUTS, WorkflowExecutionProvider
-from pulumi_cdf_workflows.workflow import WorkflowVersion
-
-# Inputs that carry secrets. They are always secret in state and never returned as outputs.
-SECRET_INPUTS = ["client_credentials", "nonce", "connection"]
+from pulumi_cdf_workflows.workflow import WorkflowVersion, with_secrets
 
 
 class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExecution"):
@@ -118,8 +115,8 @@ class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExe
             "base_url": None,
         }
         props.update({name: None for name in EXECUTION_OUTPUTS})
-        secret_opts = ResourceOptions(additional_secret_outputs=SECRET_INPUTS)
-        super().__init__(WorkflowExecutionProvider(), resource_name, props, ResourceOptions.merge(opts, secret_opts))
+        provider = WorkflowExecutionProvider()
+        super().__init__(provider, resource_name, props, with_secrets(opts, provider))
 
     @staticmethod
     def get(

@@ -29,7 +29,6 @@ TRIGGER_OUTPUTS = (
     "project",
     "base_url",
 )
-_CREDENTIALS = ("client_credentials",)
 
 
 def _outputs(found: WorkflowTrigger) -> dict[str, Any]:
@@ -51,6 +50,7 @@ class WorkflowTriggerProvider(UpsertProvider):
     """The dynamic provider behind :class:`pulumi_cdf_workflows.WorkflowTrigger`."""
 
     kind = "workflow trigger"
+    secret_inputs = ("client_credentials", "connection")
     replace_properties = ("external_id",)
     update_properties = ("trigger_rule", "workflow_external_id", "workflow_version", "input", "metadata")
 
@@ -96,8 +96,7 @@ class WorkflowTriggerProvider(UpsertProvider):
 
     def _deploy(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         id_, outs = super()._deploy(props)
-        outs.pop("client_credentials", None)  # never an output, not even encrypted
-        outs["credentials_fingerprint"] = fingerprints(props, _CREDENTIALS)
+        outs["credentials_fingerprint"] = fingerprints(props, ["client_credentials"])
         return id_, outs
 
     def _retrieve(self, client: CdfClient, id_: str, props: Mapping[str, Any]) -> dict[str, Any] | None:

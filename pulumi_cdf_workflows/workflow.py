@@ -9,11 +9,15 @@ import pulumi
 from pulumi import Input, Output, ResourceOptions
 
 from pulumi_cdf_workflows.config import CdfConnection, ClientCredentials, connection_props, credentials_props
+from pulumi_cdf_workflows.lifecycle import CdfResourceProvider
 from pulumi_cdf_workflows.trigger_provider import TRIGGER_OUTPUTS, WorkflowTriggerProvider
 from pulumi_cdf_workflows.workflow_provider import WORKFLOW_OUTPUTS, WorkflowProvider
 from pulumi_cdf_workflows.workflow_version_provider import VERSION_OUTPUTS, WorkflowVersionProvider, version_id
 
-_SECRET_OPTS = ResourceOptions(additional_secret_outputs=["connection"])
+
+def with_secrets(opts: ResourceOptions | None, provider: CdfResourceProvider) -> ResourceOptions:
+    """The program's options, plus the provider's secret-bearing inputs marked secret in state."""
+    return ResourceOptions.merge(opts, ResourceOptions(additional_secret_outputs=list(provider.secret_inputs)))
 
 
 class Workflow(pulumi.dynamic.Resource, module="cdf", name="Workflow"):
@@ -56,7 +60,8 @@ class Workflow(pulumi.dynamic.Resource, module="cdf", name="Workflow"):
             "connection": connection_props(connection),
         }
         props.update({name: None for name in WORKFLOW_OUTPUTS})
-        super().__init__(WorkflowProvider(), resource_name, props, ResourceOptions.merge(opts, _SECRET_OPTS))
+        provider = WorkflowProvider()
+        super().__init__(provider, resource_name, props, with_secrets(opts, provider))
 
     @staticmethod
     def get(
@@ -116,7 +121,8 @@ class WorkflowVersion(pulumi.dynamic.Resource, module="cdf", name="WorkflowVersi
             "connection": connection_props(connection),
         }
         props.update({name: None for name in VERSION_OUTPUTS})
-        super().__init__(WorkflowVersionProvider(), resource_name, props, ResourceOptions.merge(opts, _SECRET_OPTS))
+        provider = WorkflowVersionProvider()
+        super().__init__(provider, resource_name, props, with_secrets(opts, provider))
 
     @staticmethod
     def get(
@@ -199,8 +205,8 @@ class WorkflowTrigger(pulumi.dynamic.Resource, module="cdf", name="WorkflowTrigg
             "connection": connection_props(connection),
         }
         props.update({name: None for name in TRIGGER_OUTPUTS})
-        secret = ResourceOptions(additional_secret_outputs=["client_credentials", "connection"])
-        super().__init__(WorkflowTriggerProvider(), resource_name, props, ResourceOptions.merge(opts, secret))
+        provider = WorkflowTriggerProvider()
+        super().__init__(provider, resource_name, props, with_secrets(opts, provider))
 
     @staticmethod
     def get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import typing
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -10,10 +11,56 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 _BASE_URL_RE = re.compile(r"^https?://[a-z\d.:\-]+(/[^\s?#]*)?$")
 _HTTP_URL_RE = re.compile(r"^https?://[^\s/?#]+(/[^\s#]*)?$")
 _CLUSTER_RE = re.compile(r"^[a-z\d]([a-z\d.\-]*[a-z\d])?$")
-_OAUTH_FIELDS = ("token_url", "client_id", "client_secret")
+# The OAuth client-credentials fields that go together, and the optional ones that refine the token request.
+OAUTH_FIELDS = ("token_url", "client_id", "client_secret")
+OAUTH_OPTIONS = ("scopes", "audience")
 
 
-class ConnectionSettings(BaseModel):
+def _field(description: str, env: str) -> typing.Any:
+    return Field(default=None, description=description, json_schema_extra={"env": env})
+
+
+class ConnectionFields(BaseModel):
+    """The fields that say where and as whom to reach CDF, each with the environment variable that sets it
+    by the convention the Cognite Toolkit uses. The one list every layer's connection is built from."""
+
+    # hide_input_in_errors: a validation error must not echo the secrets it was given.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    project: str | None = _field("CDF project", "CDF_PROJECT")
+    base_url: str | None = _field("CDF base URL", "CDF_URL")
+    cluster: str | None = _field("CDF cluster", "CDF_CLUSTER")
+    token_url: str | None = _field("OAuth token URL", "IDP_TOKEN_URL")
+    client_id: str | None = _field("OAuth client id", "IDP_CLIENT_ID")
+    client_secret: SecretStr | None = _field("OAuth client secret", "IDP_CLIENT_SECRET")
+    scopes: list[str] | None = _field("OAuth scopes", "IDP_SCOPES")
+    audience: str | None = _field("OAuth audience", "IDP_AUDIENCE")
+    token: SecretStr | None = _field("static bearer token", "CDF_TOKEN")
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: typing.Any) -> typing.Any:
+        # IDP_SCOPES and stack config give one string: scopes separated by spaces or commas.
+        if isinstance(value, str):
+            return [part for part in re.split(r"[\s,]+", value) if part]
+        return value
+
+
+def environment_variable(name: str) -> str:
+    """The environment variable that sets connection field `name`."""
+    extra = ConnectionFields.model_fields[name].json_schema_extra
+    assert isinstance(extra, dict)
+    return str(extra["env"])
+
+
+CONNECTION_FIELDS = tuple(ConnectionFields.model_fields)
+# Fields that hold secrets: kept as SecretStr, redacted from errors, never returned.
+SECRET_FIELDS = tuple(
+    name for name, info in ConnectionFields.model_fields.items() if SecretStr in typing.get_args(info.annotation)
+)
+
+
+class ConnectionSettings(ConnectionFields):
     """A CDF project, its base URL and the credentials to call it with.
 
     Give ``base_url`` or ``cluster`` (``https://{cluster}.cognitedata.com``), and either OAuth client
@@ -26,18 +73,9 @@ class ConnectionSettings(BaseModel):
     'https://westeurope-1.cognitedata.com'
     """
 
-    # hide_input_in_errors: a validation error must not echo the secrets it was given.
     model_config = ConfigDict(extra="forbid", validate_default=True, hide_input_in_errors=True)
 
-    project: str
-    base_url: str | None = None
-    cluster: str | None = None
-    token_url: str | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    scopes: list[str] | None = None
-    audience: str | None = None
-    token: SecretStr | None = None
+    project: str  # required here; every other connection field is inherited as optional
     connect_timeout: float = Field(default=5.0, gt=0, description="seconds to establish a connection")
     read_timeout: float = Field(default=30.0, gt=0, description="seconds to wait for a reply")
     max_retries: int = Field(default=5, ge=0, description="retries of one request (not counting the first)")
@@ -107,8 +145,8 @@ class ConnectionSettings(BaseModel):
         if self.token is not None and not self.token.get_secret_value():
             raise ValueError("token must not be empty")
 
-        given = [name for name in _OAUTH_FIELDS if getattr(self, name) is not None]
-        extras = [name for name in ("scopes", "audience") if getattr(self, name) is not None]
+        given = [name for name in OAUTH_FIELDS if getattr(self, name) is not None]
+        extras = [name for name in OAUTH_OPTIONS if getattr(self, name) is not None]
         if self.token is not None:
             if given or extras:
                 raise ValueError(
@@ -121,7 +159,7 @@ class ConnectionSettings(BaseModel):
                 "no credentials: give token_url, client_id and client_secret (OAuth client credentials) "
                 "or token (static token)"
             )
-        missing = [name for name in _OAUTH_FIELDS if name not in given]
+        missing = [name for name in OAUTH_FIELDS if name not in given]
         if missing:
             raise ValueError(
                 f"OAuth client credentials are incomplete: {', '.join(missing)} missing "

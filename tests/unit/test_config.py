@@ -85,3 +85,28 @@ def test_read_timeout_comes_from_stack_config_then_environment_then_default(
 def test_validate_on_preview_can_be_switched_off(value: str | None, expected: bool) -> None:
     config = {} if value is None else {"cdf:validateOnPreview": value}
     assert validate_on_preview(config) is expected
+
+
+def test_every_connection_field_is_in_the_typed_argument_the_readme_and_the_secret_handling() -> None:
+    # One list of connection fields (cdf.settings.ConnectionFields) feeds the config keys, the environment
+    # variables and validation; the typed Pulumi argument must offer each of them, and the README name each.
+    import dataclasses
+    from pathlib import Path
+
+    from pulumi_cdf_workflows import CdfConnection
+    from pulumi_cdf_workflows.cdf.settings import CONNECTION_FIELDS, SECRET_FIELDS
+    from pulumi_cdf_workflows.config import FIELDS
+
+    assert [f.name for f in dataclasses.fields(CdfConnection)] == list(CONNECTION_FIELDS)
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    for field in FIELDS:
+        assert f"`{field.config_key}`" in readme and f"`{field.env_var}`" in readme, field
+    props = CdfConnection(**{name: f"value-of-{name}" for name in CONNECTION_FIELDS}).to_props()
+    secret = {name for name, value in props.items() if not isinstance(value, str)}
+    assert secret == set(SECRET_FIELDS) == {"client_secret", "token"}
+
+
+def test_empty_connection_values_are_refused_rather_than_silently_falling_back() -> None:
+    for field in ("project", "audience", "scopes", "token"):
+        with pytest.raises(ValueError, match=rf"connection\.{field} must not be empty"):
+            ConnectionArgs.model_validate({field: ""})
