@@ -10,6 +10,7 @@ Two kinds of request:
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 SAFE_RETRY_STATUSES = frozenset({429, 502, 503, 504})
 UNSAFE_RETRY_STATUSES = frozenset({429})
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -92,3 +95,45 @@ def connection_not_established(exc: BaseException) -> bool:
         stack.append(current.__cause__)
         stack.append(current.__context__)
     return False
+
+
+class SendFailed(Exception):
+    """``send`` raised and is not to be sent again: its exception, whether it certainly never reached the
+    server, and how many attempts were made."""
+
+    def __init__(self, error: requests.RequestException, never_sent: bool, attempts: int) -> None:
+        super().__init__(type(error).__name__)
+        self.error, self.never_sent, self.attempts = error, never_sent, attempts
+
+
+def send_with_retries(
+    policy: RetryPolicy, send: Callable[[], requests.Response], *, safe: bool, what: str
+) -> requests.Response:
+    """Call ``send`` until it gives a reply that is not to be retried, and return that reply.
+
+    ``safe`` requests are sent again on 429/502/503/504 and on any connection error; unsafe ones only on 429
+    and on connections that were never established. A retryable reply is returned once the policy's budget
+    is spent; an exception raises :class:`SendFailed`.
+    """
+    retry_statuses = SAFE_RETRY_STATUSES if safe else UNSAFE_RETRY_STATUSES
+    started = policy.clock()
+    retry = 0
+    while True:
+        try:
+            resp = send()
+        except requests.RequestException as exc:
+            never_sent = connection_not_established(exc)
+            wait = policy.next_wait(retry, started, None) if safe or never_sent else None
+            if wait is None:
+                raise SendFailed(exc, never_sent, retry + 1) from None
+            reason = type(exc).__name__
+        else:
+            if resp.status_code not in retry_statuses:
+                return resp
+            wait = policy.next_wait(retry, started, parse_retry_after(resp.headers.get("Retry-After")))
+            if wait is None:
+                return resp
+            reason = f"answered {resp.status_code}"
+        _log.debug("%s: %s; retrying in %.2f s", what, reason, wait)
+        policy.sleep(wait)
+        retry += 1

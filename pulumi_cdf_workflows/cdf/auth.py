@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from pulumi_cdf_workflows.cdf._environment import environment_transport
 from pulumi_cdf_workflows.cdf._redact import redact_text
-from pulumi_cdf_workflows.cdf._retry import SAFE_RETRY_STATUSES, RetryPolicy, parse_retry_after
+from pulumi_cdf_workflows.cdf._retry import RetryPolicy, SendFailed, send_with_retries
 from pulumi_cdf_workflows.cdf.errors import CdfAuthError, CdfConnectionError
 
 EXPIRY_LEEWAY_SECONDS = 30.0
@@ -176,42 +176,34 @@ class ClientCredentialsTokenProvider:
             "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8",
             "Accept": "application/json",
         }
-        started = self._policy.clock()
-        retry = 0
-        while True:
-            try:
-                resp = self._http.post(
-                    self.token_url,
-                    proxies=self._proxies,
-                    verify=self._verify,
-                    data=form,
-                    headers=headers,
-                    auth=_NoAuth(),
-                    timeout=self._timeout,
-                    allow_redirects=False,  # a 307 would resend the secret to wherever it points
-                )
-            except requests.RequestException as exc:
-                wait = self._policy.next_wait(retry, started, None)
-                if wait is None:
-                    raise CdfConnectionError(
-                        self._describe(f"could not reach the token endpoint ({type(exc).__name__})")
-                    ) from None
-            else:
-                if 200 <= resp.status_code < 300:
-                    try:
-                        parsed = resp.json()
-                    except ValueError:
-                        parsed = None
-                    if not isinstance(parsed, dict):
-                        raise CdfAuthError(self._describe("the reply is not a JSON object"), status=resp.status_code)
-                    return parsed
-                wait = None
-                if resp.status_code in SAFE_RETRY_STATUSES:
-                    wait = self._policy.next_wait(retry, started, parse_retry_after(resp.headers.get("Retry-After")))
-                if wait is None:
-                    raise self._error_from(resp)
-            self._policy.sleep(wait)
-            retry += 1
+
+        def send() -> requests.Response:
+            return self._http.post(
+                self.token_url,
+                proxies=self._proxies,
+                verify=self._verify,
+                data=form,
+                headers=headers,
+                auth=_NoAuth(),
+                timeout=self._timeout,
+                allow_redirects=False,  # a 307 would resend the secret to wherever it points
+            )
+
+        try:
+            resp = send_with_retries(self._policy, send, safe=True, what=f"token request to {self.token_url}")
+        except SendFailed as failed:
+            raise CdfConnectionError(
+                self._describe(f"could not reach the token endpoint ({type(failed.error).__name__})")
+            ) from None
+        if not 200 <= resp.status_code < 300:
+            raise self._error_from(resp)
+        try:
+            parsed = resp.json()
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise CdfAuthError(self._describe("the reply is not a JSON object"), status=resp.status_code)
+        return parsed
 
     def _error_from(self, resp: requests.Response) -> CdfAuthError:
         error: str | None = None

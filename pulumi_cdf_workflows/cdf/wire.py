@@ -16,13 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pulumi_cdf_workflows._version import __version__
 from pulumi_cdf_workflows.cdf._environment import environment_transport, quiet_session
 from pulumi_cdf_workflows.cdf._redact import redact_json, redact_text
-from pulumi_cdf_workflows.cdf._retry import (
-    SAFE_RETRY_STATUSES,
-    UNSAFE_RETRY_STATUSES,
-    RetryPolicy,
-    connection_not_established,
-    parse_retry_after,
-)
+from pulumi_cdf_workflows.cdf._retry import RetryPolicy, SendFailed, send_with_retries
 from pulumi_cdf_workflows.cdf.auth import (
     BearerAuth,
     ClientCredentialsTokenProvider,
@@ -180,14 +174,14 @@ class WireClient:
                 data = json.dumps(body, allow_nan=False).encode()
             except ValueError as exc:
                 raise CdfError(f"{what}: the request body is not valid JSON ({exc})") from None
-        retry_statuses = SAFE_RETRY_STATUSES if safe else UNSAFE_RETRY_STATUSES
-        started = self._policy.clock()
-        retry = 0
+        token = ""
         renewed = False
-        token = self._auth.token()
-        while True:
-            secrets.append(token)  # every token this request used is redacted from its errors
-            try:
+
+        def send() -> requests.Response:
+            nonlocal token, renewed
+            token = self._auth.token()
+            while True:
+                secrets.append(token)  # every token this request used is redacted from its errors
                 resp = self._http.request(
                     method,
                     url,
@@ -199,42 +193,32 @@ class WireClient:
                     timeout=self._timeout,
                     allow_redirects=False,
                 )
-            except requests.RequestException as exc:
-                never_sent = connection_not_established(exc)
-                reason = self._describe_exception(exc, never_sent)
-                if not safe and not never_sent:
-                    assert outcome_unknown is not None
-                    raise outcome_unknown(self._redact(reason, secrets, token), None, None, None) from None
-                wait = self._policy.next_wait(retry, started, None)
-                if wait is None:
-                    reason = self._redact(reason, secrets, token)
-                    raise CdfConnectionError(f"{what} failed: {reason} (after {retry + 1} attempts)") from None
-                _log.debug("%s: %s; retrying in %.2f s", what, reason, wait)
-            else:
-                if 200 <= resp.status_code < 300:
-                    try:
-                        return self._decode(resp, what)
-                    except CdfApiError as exc:
-                        if outcome_unknown is None:
-                            raise
-                        # CDF accepted the request; only its reply is unreadable.
-                        reason = f"CDF answered {resp.status_code} with a body that is not JSON"
-                        raise outcome_unknown(reason, resp.status_code, None, exc.request_id) from None
-                if resp.status_code == 401 and not renewed:
-                    renewed = True  # CDF did not act on a request it refused as unauthenticated
-                    new_token = self._auth.renew(token)
-                    if new_token is not None:
-                        token = new_token
-                        continue
-                wait = None
-                if resp.status_code in retry_statuses:
-                    wait = self._policy.next_wait(retry, started, parse_retry_after(resp.headers.get("Retry-After")))
-                if wait is None:
-                    raise self._api_error(resp, what, secrets, token, outcome_unknown, only_404_is_not_found)
-                _log.debug("%s: CDF answered %s; retrying in %.2f s", what, resp.status_code, wait)
-            self._policy.sleep(wait)
-            retry += 1
-            token = self._auth.token()
+                if resp.status_code != 401 or renewed:
+                    return resp
+                renewed = True  # CDF did not act on a request it refused as unauthenticated: renew once
+                new_token = self._auth.renew(token)
+                if new_token is None:
+                    return resp
+                token = new_token
+
+        try:
+            resp = send_with_retries(self._policy, send, safe=safe, what=what)
+        except SendFailed as failed:
+            reason = self._redact(self._describe_exception(failed.error, failed.never_sent), secrets, token)
+            if not safe and not failed.never_sent:
+                assert outcome_unknown is not None
+                raise outcome_unknown(reason, None, None, None) from None
+            raise CdfConnectionError(f"{what} failed: {reason} (after {failed.attempts} attempts)") from None
+        if not 200 <= resp.status_code < 300:
+            raise self._api_error(resp, what, secrets, token, outcome_unknown, only_404_is_not_found)
+        try:
+            return self._decode(resp, what)
+        except CdfApiError as exc:
+            if outcome_unknown is None:
+                raise
+            # CDF accepted the request; only its reply is unreadable.
+            reason = f"CDF answered {resp.status_code} with a body that is not JSON"
+            raise outcome_unknown(reason, resp.status_code, None, exc.request_id) from None
 
     def _describe_exception(self, exc: requests.RequestException, never_sent: bool) -> str:
         if isinstance(exc, requests.exceptions.ConnectTimeout):
