@@ -19,7 +19,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cdf_workflows.cdf import CdfClient, ClientCredentials, ConnectionSettings
+from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import (
     CdfApiError,
     CdfAuthError,
@@ -27,7 +27,7 @@ from pulumi_cdf_workflows.cdf.errors import (
     CdfNotFoundError,
     ExecutionMayHaveStartedError,
 )
-from pulumi_cdf_workflows.cdf.models import WorkflowExecution, WorkflowExecutionDetailed
+from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecution, CdfWorkflowExecutionDetailed
 from pulumi_cdf_workflows.config import validate_on_preview
 from pulumi_cdf_workflows.inputs import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -90,9 +90,9 @@ def _describe_run(args: ExecutionArgs, settings: ConnectionSettings) -> str:
     return f"workflow '{args.workflow_external_id}' version '{args.version}' in CDF project '{settings.project}'"
 
 
-def _execution_outputs(execution: WorkflowExecution) -> dict[str, Any]:
+def _execution_outputs(execution: CdfWorkflowExecution) -> dict[str, Any]:
     tasks = []
-    if isinstance(execution, WorkflowExecutionDetailed):
+    if isinstance(execution, CdfWorkflowExecutionDetailed):
         tasks = compact_tasks(execution.executed_tasks)
     return {
         "execution_id": execution.id,
@@ -185,7 +185,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
             metadata[RUN_MARKER_KEY] = marker
         credentials = None
         if args.client_credentials is not None:
-            credentials = ClientCredentials(
+            credentials = CdfClientCredentials(
                 client_id=args.client_credentials.client_id,
                 client_secret=args.client_credentials.client_secret,
             )
@@ -193,7 +193,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         what = _describe_run(args, settings)
         report(label, f"running {what}")
         try:
-            execution: WorkflowExecution = client.run(
+            execution: CdfWorkflowExecution = client.run(
                 args.workflow_external_id,
                 args.version,
                 input=restore_integers(args.input) if args.input is not None else None,
@@ -226,7 +226,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
 
     def _wait(
         self, client: CdfClient, execution_id: str, args: ExecutionArgs, what: str, label: str
-    ) -> WorkflowExecutionDetailed:
+    ) -> CdfWorkflowExecutionDetailed:
         waiter = ExecutionWaiter(client, execution_id, timeout=args.timeout_seconds, report=lambda m: report(label, m))
         result = waiter.wait()
         if result.outcome is WaitOutcome.COMPLETED:

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from pulumi_cdf_workflows.cdf import CdfClient
 from pulumi_cdf_workflows.cdf.errors import CdfError, ExecutionMayHaveStartedError
-from pulumi_cdf_workflows.cdf.models import WorkflowExecution
+from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecution
 from pulumi_cdf_workflows.inputs import MAX_METADATA_PAIRS, ExecutionArgs
 from pulumi_cdf_workflows.lifecycle import ProviderError, report
 
@@ -46,7 +46,7 @@ def recover_lost_run(
     started_ms: int,
     lost: ExecutionMayHaveStartedError,
     label: str,
-) -> WorkflowExecution:
+) -> CdfWorkflowExecution:
     """The run request's reply was lost or unreadable. Find the execution instead of running again: by
     the id CDF's reply named, else by the marker the run was tagged with."""
     check_list = (
@@ -74,7 +74,7 @@ def recover_lost_run(
     # Allow for clock skew between this machine and CDF when filtering by creation time.
     since = started_ms - 5 * 60 * 1000
 
-    def tagged() -> WorkflowExecution | None:
+    def tagged() -> CdfWorkflowExecution | None:
         listed = client.list_executions(
             workflow_filters=[(args.workflow_external_id, args.version)], created_time_start=since
         )

@@ -13,8 +13,8 @@ from typing import Any
 
 from pulumi.dynamic import DiffResult
 
-from pulumi_cdf_workflows.cdf import CdfClient, ClientCredentials
-from pulumi_cdf_workflows.cdf.models import WorkflowTrigger
+from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials
+from pulumi_cdf_workflows.cdf.models import CdfWorkflowTrigger
 from pulumi_cdf_workflows.inputs import contains_unknown, restore_integers
 from pulumi_cdf_workflows.lifecycle import UpsertProvider, fingerprint_matches, fingerprints
 from pulumi_cdf_workflows.schedules import TriggerArgs, describe_schedule, validate_trigger
@@ -31,7 +31,7 @@ TRIGGER_OUTPUTS = (
 )
 
 
-def _outputs(found: WorkflowTrigger) -> dict[str, Any]:
+def _outputs(found: CdfWorkflowTrigger) -> dict[str, Any]:
     return {
         "external_id": found.external_id,
         "trigger_rule": found.trigger_rule,
@@ -80,7 +80,7 @@ class WorkflowTriggerProvider(UpsertProvider):
     def _upsert(self, client: CdfClient, args: TriggerArgs) -> dict[str, Any]:
         credentials = None
         if args.client_credentials is not None:
-            credentials = ClientCredentials(
+            credentials = CdfClientCredentials(
                 client_id=args.client_credentials.client_id, client_secret=args.client_credentials.client_secret
             )
         found = client.upsert_trigger(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfAuthError, CdfError, CdfNotFoundError
-from pulumi_cdf_workflows.cdf.models import WorkflowExecutionDetailed, WorkflowTaskExecution
+from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecutionDetailed, CdfWorkflowTaskExecution
 
 TASK_OUTPUT_LIMIT_BYTES = 4096
 _FINISHED_TASK = (
@@ -27,7 +27,7 @@ _FAILED_TASK = ("FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT", "COMPLETED_
 
 
 class _ExecutionReader(Protocol):
-    def retrieve_execution(self, execution_id: str) -> WorkflowExecutionDetailed: ...
+    def retrieve_execution(self, execution_id: str) -> CdfWorkflowExecutionDetailed: ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ _REFUSAL_MEANING = {
 class WaitResult:
     outcome: WaitOutcome
     execution_id: str
-    execution: WorkflowExecutionDetailed | None
+    execution: CdfWorkflowExecutionDetailed | None
     waited_seconds: float
     reads: int
     timeout: float
@@ -150,7 +150,7 @@ class ExecutionWaiter:
     def wait(self) -> WaitResult:
         start = self.clock()
         deadline = start + self.timeout
-        last: WorkflowExecutionDetailed | None = None
+        last: CdfWorkflowExecutionDetailed | None = None
         last_error: str | None = None
         reported_tasks: set[str] = set()
         reads = 0
@@ -196,8 +196,8 @@ class ExecutionWaiter:
 
     def _report_progress(
         self,
-        previous: WorkflowExecutionDetailed | None,
-        current: WorkflowExecutionDetailed,
+        previous: CdfWorkflowExecutionDetailed | None,
+        current: CdfWorkflowExecutionDetailed,
         reported_tasks: set[str],
         elapsed: float,
     ) -> None:
@@ -220,7 +220,7 @@ def _bounded_output(output: dict[str, Any] | None) -> Any:
     return {"truncated": True, "bytes": size, "limit": TASK_OUTPUT_LIMIT_BYTES}
 
 
-def compact_tasks(tasks: Sequence[WorkflowTaskExecution]) -> list[dict[str, Any]]:
+def compact_tasks(tasks: Sequence[CdfWorkflowTaskExecution]) -> list[dict[str, Any]]:
     """Task results small enough for stack state: identity, status, times, reason and a bounded output."""
     return [
         {

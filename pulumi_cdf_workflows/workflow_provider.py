@@ -10,14 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_cdf_workflows.cdf import CdfClient
-from pulumi_cdf_workflows.cdf.models import Workflow
+from pulumi_cdf_workflows.cdf.models import CdfWorkflow
 from pulumi_cdf_workflows.definitions import WorkflowArgs, validate_workflow
 from pulumi_cdf_workflows.lifecycle import UpsertProvider
 
 WORKFLOW_OUTPUTS = ("created_time", "last_updated_time", "project", "base_url")
 
 
-def _outputs(workflow: Workflow) -> dict[str, Any]:
+def _outputs(workflow: CdfWorkflow) -> dict[str, Any]:
     return {
         "external_id": workflow.external_id,
         "description": workflow.description,

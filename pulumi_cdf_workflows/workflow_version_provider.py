@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_cdf_workflows.cdf import CdfClient
-from pulumi_cdf_workflows.cdf.models import WorkflowVersion
+from pulumi_cdf_workflows.cdf.models import CdfWorkflowVersion
 from pulumi_cdf_workflows.definitions import WorkflowVersionArgs, normalized_definition, validate_version
 from pulumi_cdf_workflows.lifecycle import UpsertProvider
 
@@ -21,7 +21,7 @@ def version_id(workflow_external_id: str, version: str) -> str:
     return f"{workflow_external_id}/{version}"
 
 
-def _outputs(found: WorkflowVersion) -> dict[str, Any]:
+def _outputs(found: CdfWorkflowVersion) -> dict[str, Any]:
     definition = found.workflow_definition
     return {
         "workflow_external_id": found.workflow_external_id,

@@ -6,23 +6,23 @@ from typing import Any
 from urllib.parse import quote
 
 from pulumi_cdf_workflows.cdf.errors import CdfNotFoundError
-from pulumi_cdf_workflows.cdf.models import ClientCredentials, Workflow, WorkflowTrigger, WorkflowVersion
+from pulumi_cdf_workflows.cdf.models import CdfClientCredentials, CdfWorkflow, CdfWorkflowTrigger, CdfWorkflowVersion
 from pulumi_cdf_workflows.cdf.wire import WireClient, _q
 
 
 class DeployCalls(WireClient):
     # ---------------------------------------------------------------- workflows and versions
 
-    def retrieve_workflow(self, external_id: str) -> Workflow | None:
+    def retrieve_workflow(self, external_id: str) -> CdfWorkflow | None:
         """``GET /workflows/{id}``; None when it does not exist."""
         what = f"Retrieving workflow {external_id!r} {self._in_project}"
         try:
             reply = self._request("GET", f"/workflows/{_q(external_id)}", what=what, safe=True)
         except CdfNotFoundError:
             return None
-        return self._load(Workflow, reply, what)
+        return self._load(CdfWorkflow, reply, what)
 
-    def retrieve_workflow_version(self, workflow_external_id: str, version: str) -> WorkflowVersion | None:
+    def retrieve_workflow_version(self, workflow_external_id: str, version: str) -> CdfWorkflowVersion | None:
         """``GET /workflows/{id}/versions/{version}``; None when it does not exist."""
         what = f"Retrieving workflow {workflow_external_id!r} version {version!r} {self._in_project}"
         try:
@@ -31,7 +31,7 @@ class DeployCalls(WireClient):
             )
         except CdfNotFoundError:
             return None
-        return self._load(WorkflowVersion, reply, what)
+        return self._load(CdfWorkflowVersion, reply, what)
 
     def upsert_workflow(
         self,
@@ -40,7 +40,7 @@ class DeployCalls(WireClient):
         *,
         data_set_id: int | None = None,
         max_concurrent_executions: int | None = None,
-    ) -> Workflow:
+    ) -> CdfWorkflow:
         """``POST /workflows`` with one item (create or update)."""
         what = f"Upserting workflow {external_id!r} {self._in_project}"
         item: dict[str, Any] = {"externalId": external_id}
@@ -51,7 +51,7 @@ class DeployCalls(WireClient):
         if max_concurrent_executions is not None:
             item["maxConcurrentExecutions"] = max_concurrent_executions
         reply = self._request("POST", "/workflows", what=what, body={"items": [item]}, safe=True)
-        return self._load(Workflow, self._first_item(reply, what), what)
+        return self._load(CdfWorkflow, self._first_item(reply, what), what)
 
     def delete_workflow(self, external_id: str) -> None:
         """``POST /workflows/delete``: the workflow and all its versions. An unknown id is not an error;
@@ -72,7 +72,7 @@ class DeployCalls(WireClient):
         version: str,
         tasks: list[dict[str, Any]],
         description: str | None = None,
-    ) -> WorkflowVersion:
+    ) -> CdfWorkflowVersion:
         """``POST /workflows/versions`` with one item; ``tasks`` are task definitions (API JSON)."""
         what = f"Upserting workflow {workflow_external_id!r} version {version!r} {self._in_project}"
         definition: dict[str, Any] = {"tasks": tasks}
@@ -84,7 +84,7 @@ class DeployCalls(WireClient):
             "workflowDefinition": definition,
         }
         reply = self._request("POST", "/workflows/versions", what=what, body={"items": [item]}, safe=True)
-        return self._load(WorkflowVersion, self._first_item(reply, what), what)
+        return self._load(CdfWorkflowVersion, self._first_item(reply, what), what)
 
     # ---------------------------------------------------------------- triggers
 
@@ -97,8 +97,8 @@ class DeployCalls(WireClient):
         *,
         input: dict[str, Any] | None = None,
         metadata: dict[str, str] | None = None,
-        client_credentials: ClientCredentials | None = None,
-    ) -> WorkflowTrigger:
+        client_credentials: CdfClientCredentials | None = None,
+    ) -> CdfWorkflowTrigger:
         """``POST /workflows/triggers`` with one item. Like the SDK, it first creates the session the trigger
         runs with (those credentials, else the connection's own client, else token exchange)."""
         what = f"Upserting workflow trigger {external_id!r} {self._in_project}"
@@ -118,9 +118,9 @@ class DeployCalls(WireClient):
         reply = self._request(
             "POST", "/workflows/triggers", what=what, body={"items": [item]}, safe=True, secrets=[nonce]
         )
-        return self._load(WorkflowTrigger, self._first_item(reply, what), what)
+        return self._load(CdfWorkflowTrigger, self._first_item(reply, what), what)
 
-    def retrieve_trigger(self, external_id: str) -> WorkflowTrigger | None:
+    def retrieve_trigger(self, external_id: str) -> CdfWorkflowTrigger | None:
         """The trigger with this external id, or None. CDF has no retrieve call: this lists, as the Toolkit does."""
         what = f"Listing workflow triggers {self._in_project}"
         cursor: str | None = None
@@ -129,7 +129,7 @@ class DeployCalls(WireClient):
             reply = self._request("GET", path, what=what, safe=True)
             for item in reply.get("items") or [] if isinstance(reply, dict) else []:
                 if isinstance(item, dict) and item.get("externalId") == external_id:
-                    return self._load(WorkflowTrigger, item, what)
+                    return self._load(CdfWorkflowTrigger, item, what)
             cursor = reply.get("nextCursor") if isinstance(reply, dict) else None
             if not cursor:
                 return None

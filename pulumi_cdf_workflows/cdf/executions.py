@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfError, ExecutionMayHaveStartedError
-from pulumi_cdf_workflows.cdf.models import ClientCredentials, WorkflowExecution, WorkflowExecutionDetailed
+from pulumi_cdf_workflows.cdf.models import CdfClientCredentials, CdfWorkflowExecution, CdfWorkflowExecutionDetailed
 from pulumi_cdf_workflows.cdf.wire import WireClient, _outcome_unknown, _q, _request_id_note
 
 
@@ -21,7 +21,7 @@ class ExecutionCalls(WireClient):
         nonce: str,
         input: dict[str, Any] | None = None,
         metadata: dict[str, str] | None = None,
-    ) -> WorkflowExecution:
+    ) -> CdfWorkflowExecution:
         """``POST /workflows/{id}/versions/{version}/run`` with the given nonce: exactly one run request.
 
         Never sent twice unless the server certainly did not act (429, 401 before renewal, connection
@@ -58,7 +58,7 @@ class ExecutionCalls(WireClient):
             secrets=[nonce],
         )
         try:
-            return self._load(WorkflowExecution, reply, what)
+            return self._load(CdfWorkflowExecution, reply, what)
         except CdfApiError as exc:
             # CDF accepted the run (2xx): an execution exists, whatever the body says.
             error = unknown(f"CDF accepted the request but its reply could not be read ({exc})", None, None, None)
@@ -73,9 +73,9 @@ class ExecutionCalls(WireClient):
         version: str,
         input: dict[str, Any] | None = None,
         metadata: dict[str, str] | None = None,
-        client_credentials: ClientCredentials | None = None,
+        client_credentials: CdfClientCredentials | None = None,
         nonce: str | None = None,
-    ) -> WorkflowExecution:
+    ) -> CdfWorkflowExecution:
         """Run a workflow version with the SDK's session rules.
 
         An explicit ``nonce`` wins (no session is created); otherwise a session is created from
@@ -85,14 +85,14 @@ class ExecutionCalls(WireClient):
             nonce = self.create_session(client_credentials).nonce.get_secret_value()
         return self.run_execution(workflow_external_id, version, nonce=nonce, input=input, metadata=metadata)
 
-    def retrieve_execution(self, execution_id: str) -> WorkflowExecutionDetailed:
+    def retrieve_execution(self, execution_id: str) -> CdfWorkflowExecutionDetailed:
         """``GET /workflows/executions/{id}``. Raises :class:`CdfNotFoundError` only for a 404: any other
         refusal (a malformed id, no access) says nothing about whether the execution exists."""
         what = f"Retrieving workflow execution {execution_id!r} {self._in_project}"
         reply = self._request(
             "GET", f"/workflows/executions/{_q(execution_id)}", what=what, safe=True, only_404_is_not_found=True
         )
-        return self._load(WorkflowExecutionDetailed, reply, what)
+        return self._load(CdfWorkflowExecutionDetailed, reply, what)
 
     def list_executions(
         self,
@@ -101,7 +101,7 @@ class ExecutionCalls(WireClient):
         created_time_end: int | None = None,
         statuses: Sequence[str] | None = None,
         limit: int | None = 1000,
-    ) -> list[WorkflowExecution]:
+    ) -> list[CdfWorkflowExecution]:
         """``POST /workflows/executions/list``, following cursors until ``limit`` items (None: all).
 
         ``workflow_filters`` holds ``(external_id, version)`` pairs; a version of None (or a bare
@@ -126,7 +126,7 @@ class ExecutionCalls(WireClient):
         )
         what = f"Listing workflow executions{' of ' + described if described else ''} {self._in_project}"
 
-        results: list[WorkflowExecution] = []
+        results: list[CdfWorkflowExecution] = []
         cursor: str | None = None
         while limit is None or len(results) < limit:
             body: dict[str, Any] = {
@@ -140,13 +140,13 @@ class ExecutionCalls(WireClient):
             items = reply.get("items") if isinstance(reply, dict) else None
             if not isinstance(items, list):
                 raise CdfApiError(f"{what} failed: the reply has no items list")
-            results.extend(self._load(WorkflowExecution, item, what) for item in items)
+            results.extend(self._load(CdfWorkflowExecution, item, what) for item in items)
             cursor = reply.get("nextCursor")
             if not cursor or not items:
                 break
         return results if limit is None else results[:limit]
 
-    def cancel_execution(self, execution_id: str, reason: str | None = None) -> WorkflowExecution:
+    def cancel_execution(self, execution_id: str, reason: str | None = None) -> CdfWorkflowExecution:
         """``POST /workflows/executions/{id}/cancel``. An unknown outcome raises
         :class:`RequestOutcomeUnknownError` (the cancel may have been applied)."""
         what = f"Cancelling workflow execution {execution_id!r} {self._in_project}"
@@ -158,11 +158,11 @@ class ExecutionCalls(WireClient):
             safe=False,
             outcome_unknown=_outcome_unknown(what, "cancel", execution_id),
         )
-        return self._load(WorkflowExecution, reply, what)
+        return self._load(CdfWorkflowExecution, reply, what)
 
     def retry_execution(
-        self, execution_id: str, client_credentials: ClientCredentials | None = None
-    ) -> WorkflowExecution:
+        self, execution_id: str, client_credentials: CdfClientCredentials | None = None
+    ) -> CdfWorkflowExecution:
         """``POST /workflows/executions/{id}/retry`` with a fresh session (same rules as :meth:`run`)."""
         what = f"Retrying workflow execution {execution_id!r} {self._in_project}"
         nonce = self.create_session(client_credentials).nonce.get_secret_value()
@@ -175,4 +175,4 @@ class ExecutionCalls(WireClient):
             outcome_unknown=_outcome_unknown(what, "retry", execution_id),
             secrets=[nonce],
         )
-        return self._load(WorkflowExecution, reply, what)
+        return self._load(CdfWorkflowExecution, reply, what)

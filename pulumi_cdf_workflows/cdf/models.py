@@ -2,6 +2,8 @@
 
 Attributes are snake_case with the API's camelCase names as aliases; unknown fields are kept (the
 API may add some). Statuses are plain strings spelled as the API spells them (``"RUNNING"``).
+Each is named ``Cdf`` + the API's name for the object, so that ``CdfWorkflowExecution`` (what CDF
+returns) is never mistaken for the Pulumi resource ``WorkflowExecution`` (what a program declares).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ class _ApiModel(BaseModel):
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
-class WorkflowStatus(str, Enum):
+class CdfWorkflowStatus(str, Enum):
     """Statuses of a workflow execution. Fields hold plain strings; these compare equal to them."""
 
     RUNNING = "RUNNING"
@@ -36,10 +38,10 @@ class WorkflowStatus(str, Enum):
         return status in _TERMINAL
 
 
-_TERMINAL = frozenset(s.value for s in WorkflowStatus if s is not WorkflowStatus.RUNNING)
+_TERMINAL = frozenset(s.value for s in CdfWorkflowStatus if s is not CdfWorkflowStatus.RUNNING)
 
 
-class ClientCredentials(BaseModel):
+class CdfClientCredentials(BaseModel):
     """An IdP client id and secret, used to create a client-credentials session."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -52,7 +54,7 @@ class ClientCredentials(BaseModel):
         return {"clientId": self.client_id, "clientSecret": self.client_secret.get_secret_value()}
 
 
-class CreatedSession(_ApiModel):
+class CdfCreatedSession(_ApiModel):
     """A session created by ``POST /sessions``. The nonce is a SecretStr: it never shows in a repr."""
 
     id: int
@@ -62,7 +64,7 @@ class CreatedSession(_ApiModel):
     client_id: str | None = None
 
 
-class WorkflowExecution(_ApiModel):
+class CdfWorkflowExecution(_ApiModel):
     """An execution as returned by run, cancel, retry and the executions list."""
 
     id: str
@@ -78,10 +80,10 @@ class WorkflowExecution(_ApiModel):
 
     @property
     def is_terminal(self) -> bool:
-        return WorkflowStatus.is_terminal(self.status)
+        return CdfWorkflowStatus.is_terminal(self.status)
 
 
-class WorkflowTaskExecution(_ApiModel):
+class CdfWorkflowTaskExecution(_ApiModel):
     """One executed task of a detailed execution."""
 
     id: str | None = None
@@ -97,7 +99,7 @@ class WorkflowTaskExecution(_ApiModel):
     reason_for_incompletion: str | None = None
 
 
-class WorkflowDefinition(_ApiModel):
+class CdfWorkflowDefinition(_ApiModel):
     """A version's definition: its hash and its tasks (task definitions kept as the API's JSON)."""
 
     hash: str | None = None
@@ -105,15 +107,15 @@ class WorkflowDefinition(_ApiModel):
     tasks: list[dict[str, Any]] = []
 
 
-class WorkflowExecutionDetailed(WorkflowExecution):
+class CdfWorkflowExecutionDetailed(CdfWorkflowExecution):
     """An execution with its definition, input and executed tasks (``GET .../executions/{id}``)."""
 
-    workflow_definition: WorkflowDefinition | None = None
-    executed_tasks: list[WorkflowTaskExecution] = []
+    workflow_definition: CdfWorkflowDefinition | None = None
+    executed_tasks: list[CdfWorkflowTaskExecution] = []
     input: dict[str, Any] | None = None
 
 
-class Workflow(_ApiModel):
+class CdfWorkflow(_ApiModel):
     external_id: str
     description: str | None = None
     data_set_id: int | None = None
@@ -122,15 +124,15 @@ class Workflow(_ApiModel):
     last_updated_time: int | None = None
 
 
-class WorkflowVersion(_ApiModel):
+class CdfWorkflowVersion(_ApiModel):
     workflow_external_id: str
     version: str
-    workflow_definition: WorkflowDefinition
+    workflow_definition: CdfWorkflowDefinition
     created_time: int | None = None
     last_updated_time: int | None = None
 
 
-class WorkflowTrigger(_ApiModel):
+class CdfWorkflowTrigger(_ApiModel):
     """A trigger as CDF returns it: never with its authentication."""
 
     external_id: str
@@ -145,14 +147,14 @@ class WorkflowTrigger(_ApiModel):
 
 
 __all__ = [
-    "ClientCredentials",
-    "CreatedSession",
-    "Workflow",
-    "WorkflowDefinition",
-    "WorkflowExecution",
-    "WorkflowExecutionDetailed",
-    "WorkflowStatus",
-    "WorkflowTaskExecution",
-    "WorkflowTrigger",
-    "WorkflowVersion",
+    "CdfClientCredentials",
+    "CdfCreatedSession",
+    "CdfWorkflow",
+    "CdfWorkflowDefinition",
+    "CdfWorkflowExecution",
+    "CdfWorkflowExecutionDetailed",
+    "CdfWorkflowStatus",
+    "CdfWorkflowTaskExecution",
+    "CdfWorkflowTrigger",
+    "CdfWorkflowVersion",
 ]

@@ -32,8 +32,8 @@ from pulumi_cdf_workflows.cdf.errors import (
     RequestOutcomeUnknownError,
 )
 from pulumi_cdf_workflows.cdf.models import (
-    ClientCredentials,
-    CreatedSession,
+    CdfClientCredentials,
+    CdfCreatedSession,
 )
 from pulumi_cdf_workflows.cdf.settings import ConnectionSettings
 
@@ -109,8 +109,8 @@ class WireClient:
     # ---------------------------------------------------------------- sessions
 
     def create_session(
-        self, client_credentials: ClientCredentials | None = None, token_exchange: bool = False
-    ) -> CreatedSession:
+        self, client_credentials: CdfClientCredentials | None = None, token_exchange: bool = False
+    ) -> CdfCreatedSession:
         """``POST /sessions``: one session, by the SDK's rules.
 
         ``client_credentials`` given: a client-credentials session with those; else ``token_exchange``:
@@ -134,7 +134,7 @@ class WireClient:
             kind = f"client-credentials session for client id {self.settings.client_id!r}"
         what = f"Creating a {kind} {self._in_project}"
         body = self._request("POST", "/sessions", what=what, body={"items": [item]}, safe=True, secrets=secrets)
-        return self._load(CreatedSession, self._first_item(body, what), what)
+        return self._load(CdfCreatedSession, self._first_item(body, what), what)
 
     # ---------------------------------------------------------------- the wire
 

@@ -8,9 +8,9 @@ import pytest
 from pydantic import SecretStr
 
 from pulumi_cdf_workflows._version import __version__
-from pulumi_cdf_workflows.cdf import CdfClient, ClientCredentials
+from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials
 from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfNotFoundError
-from pulumi_cdf_workflows.cdf.models import WorkflowExecution, WorkflowStatus
+from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecution, CdfWorkflowStatus
 from pulumi_cdf_workflows.emulator import CdfEmulator
 
 from .conftest import (
@@ -26,7 +26,7 @@ from .conftest import (
     wait_for_status,
 )
 
-RUN_AS = ClientCredentials(client_id=RUN_CLIENT_ID, client_secret=SecretStr(RUN_CLIENT_SECRET))
+RUN_AS = CdfClientCredentials(client_id=RUN_CLIENT_ID, client_secret=SecretStr(RUN_CLIENT_SECRET))
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
 
 
@@ -69,7 +69,7 @@ def test_create_session_by_token_exchange(client: CdfClient, static_client: CdfC
 
 
 def test_create_session_with_bad_client_credentials_is_a_400(client: CdfClient) -> None:
-    bad = ClientCredentials(client_id=RUN_CLIENT_ID, client_secret=SecretStr("nope-s3cret"))
+    bad = CdfClientCredentials(client_id=RUN_CLIENT_ID, client_secret=SecretStr("nope-s3cret"))
     with pytest.raises(CdfApiError) as info:
         client.create_session(bad)
     assert info.value.status == 400
@@ -81,8 +81,8 @@ def test_create_session_with_bad_client_credentials_is_a_400(client: CdfClient) 
 
 def test_run_sends_nonce_input_and_metadata_once(emu: CdfEmulator, client: CdfClient) -> None:
     execution = client.run(WF, "1", input={"a": 1, "b": [1, 2]}, metadata={"deployedBy": "pulumi"})
-    assert isinstance(execution, WorkflowExecution)
-    assert execution.status == WorkflowStatus.RUNNING
+    assert isinstance(execution, CdfWorkflowExecution)
+    assert execution.status == CdfWorkflowStatus.RUNNING
     assert (execution.workflow_external_id, execution.version) == (WF, "1")
     assert execution.metadata == {"deployedBy": "pulumi"}
     [run] = emu.requests("POST", RUN_PATH)

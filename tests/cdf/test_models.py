@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from pulumi_cdf_workflows.cdf import ClientCredentials
+from pulumi_cdf_workflows.cdf import CdfClientCredentials
 from pulumi_cdf_workflows.cdf.models import (
-    CreatedSession,
-    WorkflowExecution,
-    WorkflowExecutionDetailed,
-    WorkflowStatus,
-    WorkflowVersion,
+    CdfCreatedSession,
+    CdfWorkflowExecution,
+    CdfWorkflowExecutionDetailed,
+    CdfWorkflowStatus,
+    CdfWorkflowVersion,
 )
 
 EXECUTION = {
@@ -49,21 +49,22 @@ DETAILED = EXECUTION | {
 
 
 def test_execution_loads_with_snake_case_attributes() -> None:
-    e = WorkflowExecution.model_validate(EXECUTION)
+    e = CdfWorkflowExecution.model_validate(EXECUTION)
     assert e.workflow_external_id == "wf"
-    assert e.status == "RUNNING" == WorkflowStatus.RUNNING
+    assert e.status == "RUNNING" == CdfWorkflowStatus.RUNNING
     assert e.engine_execution_id == EXECUTION["engineExecutionId"]
     assert e.metadata == {"deployedBy": "pulumi"}
     assert not e.is_terminal
 
 
 def test_execution_needs_only_the_required_fields() -> None:
-    e = WorkflowExecution.model_validate({"id": "x", "workflowExternalId": "wf", "status": "FAILED", "createdTime": 1})
+    required = {"id": "x", "workflowExternalId": "wf", "status": "FAILED", "createdTime": 1}
+    e = CdfWorkflowExecution.model_validate(required)
     assert e.version is None and e.end_time is None and e.is_terminal
 
 
 def test_detailed_execution_loads_tasks_and_keeps_unknown_fields() -> None:
-    d = WorkflowExecutionDetailed.model_validate(DETAILED)
+    d = CdfWorkflowExecutionDetailed.model_validate(DETAILED)
     assert d.workflow_definition is not None and d.workflow_definition.hash == "abc"
     assert [t.external_id for t in d.executed_tasks] == ["task-1"]
     assert d.executed_tasks[0].task_type == "cdf"
@@ -75,12 +76,12 @@ def test_detailed_execution_loads_tasks_and_keeps_unknown_fields() -> None:
 
 
 def test_unknown_status_is_tolerated() -> None:
-    e = WorkflowExecution.model_validate(EXECUTION | {"status": "QUEUED"})
+    e = CdfWorkflowExecution.model_validate(EXECUTION | {"status": "QUEUED"})
     assert e.status == "QUEUED" and not e.is_terminal
 
 
 def test_terminal_statuses() -> None:
-    assert [s.value for s in WorkflowStatus if WorkflowStatus.is_terminal(s.value)] == [
+    assert [s.value for s in CdfWorkflowStatus if CdfWorkflowStatus.is_terminal(s.value)] == [
         "COMPLETED",
         "FAILED",
         "TIMED_OUT",
@@ -89,7 +90,7 @@ def test_terminal_statuses() -> None:
 
 
 def test_created_session_hides_its_nonce() -> None:
-    s = CreatedSession.model_validate(
+    s = CdfCreatedSession.model_validate(
         {
             "id": 4000000000001,
             "type": "CLIENT_CREDENTIALS",
@@ -104,18 +105,18 @@ def test_created_session_hides_its_nonce() -> None:
 
 
 def test_created_session_from_sdk_mock_shape() -> None:
-    s = CreatedSession.model_validate({"id": 1, "status": "READY", "nonce": "n"})
+    s = CdfCreatedSession.model_validate({"id": 1, "status": "READY", "nonce": "n"})
     assert s.type is None and s.client_id is None
 
 
 def test_client_credentials_dump_and_repr() -> None:
-    c = ClientCredentials(client_id="id", client_secret=SecretStr("sec"))
+    c = CdfClientCredentials(client_id="id", client_secret=SecretStr("sec"))
     assert c.dump() == {"clientId": "id", "clientSecret": "sec"}
     assert "sec'" not in repr(c) and "'sec" not in repr(c)
 
 
 def test_workflow_version_loads() -> None:
-    v = WorkflowVersion.model_validate(
+    v = CdfWorkflowVersion.model_validate(
         {
             "workflowExternalId": "wf",
             "version": "1",

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from pulumi_cdf_workflows.cdf import CdfClient, ClientCredentials, ConnectionSettings
+from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials, ConnectionSettings
 from pulumi_cdf_workflows.cdf import auth as auth_module
 from pulumi_cdf_workflows.cdf.errors import CdfError
 from pulumi_cdf_workflows.emulator import CdfEmulator
@@ -68,7 +68,7 @@ def test_no_error_path_leaks_a_secret_token_or_nonce(emu: CdfEmulator, sleeps: S
     no_idp = CdfClient(
         oauth_settings(emu, token_url=f"http://127.0.0.1:{_closed_port()}/token", max_retries=1), sleep=sleeps
     )
-    bad_run_as = ClientCredentials(client_id=RUN_CLIENT_ID, client_secret=SecretStr(BAD_SECRET))
+    bad_run_as = CdfClientCredentials(client_id=RUN_CLIENT_ID, client_secret=SecretStr(BAD_SECRET))
 
     # Token endpoint: refused credentials, unreachable, persistently failing.
     _collect(errors, lambda: bad_oauth.retrieve_workflow_version(WF, "1"))
@@ -156,7 +156,7 @@ def echoing_url() -> Iterator[str]:
 def test_secrets_echoed_by_a_server_are_redacted(echoing_url: str, sleeps: Sleeps) -> None:
     errors: list[CdfError] = []
     static = CdfClient(static_settings(echoing_url, token=STATIC_TOKEN), sleep=sleeps)
-    run_as = ClientCredentials(client_id="someone", client_secret=SecretStr(RUN_CLIENT_SECRET))
+    run_as = CdfClientCredentials(client_id="someone", client_secret=SecretStr(RUN_CLIENT_SECRET))
     _collect(errors, lambda: static.run_execution(WF, "1", nonce=EXPLICIT_NONCE))
     _collect(errors, lambda: static.create_session(run_as))
     oauth_settings = ConnectionSettings(

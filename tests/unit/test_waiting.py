@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfAuthError, CdfConnectionError, CdfNotFoundError
-from pulumi_cdf_workflows.cdf.models import WorkflowExecutionDetailed
+from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecutionDetailed
 from pulumi_cdf_workflows.waiting import ExecutionWaiter, PollSchedule, WaitOutcome, compact_tasks
 
 
@@ -25,8 +25,8 @@ class FakeClock:
 
 def _execution(
     status: str, tasks: list[dict[str, Any]] | None = None, reason: str | None = None
-) -> WorkflowExecutionDetailed:
-    return WorkflowExecutionDetailed.model_validate(
+) -> CdfWorkflowExecutionDetailed:
+    return CdfWorkflowExecutionDetailed.model_validate(
         {
             "id": "e1",
             "workflowExternalId": "wf",
@@ -42,10 +42,10 @@ def _execution(
 class ScriptedReader:
     """Answers with RUNNING until `finish_at` seconds on the fake clock, then with `final`."""
 
-    def __init__(self, clock: FakeClock, finish_at: float, final: WorkflowExecutionDetailed | Exception) -> None:
+    def __init__(self, clock: FakeClock, finish_at: float, final: CdfWorkflowExecutionDetailed | Exception) -> None:
         self.clock, self.finish_at, self.final, self.reads = clock, finish_at, final, 0
 
-    def retrieve_execution(self, execution_id: str) -> WorkflowExecutionDetailed:
+    def retrieve_execution(self, execution_id: str) -> CdfWorkflowExecutionDetailed:
         self.reads += 1
         if self.clock.now < self.finish_at:
             return _execution("RUNNING")
@@ -57,10 +57,10 @@ class ScriptedReader:
 class SequenceReader:
     """Gives the scripted answers one read at a time (an exception is raised), then repeats the last one."""
 
-    def __init__(self, answers: Sequence[WorkflowExecutionDetailed | Exception]) -> None:
+    def __init__(self, answers: Sequence[CdfWorkflowExecutionDetailed | Exception]) -> None:
         self.answers, self.reads = list(answers), 0
 
-    def retrieve_execution(self, execution_id: str) -> WorkflowExecutionDetailed:
+    def retrieve_execution(self, execution_id: str) -> CdfWorkflowExecutionDetailed:
         answer = self.answers[min(self.reads, len(self.answers) - 1)]
         self.reads += 1
         if isinstance(answer, Exception):
