@@ -1,12 +1,15 @@
-"""Test controls under /_emulator/ (never under /api/): reset, outcomes, faults, logs, tokens, seed, time.
+"""Test controls under /_emulator/ (never under /api/): reset, outcomes, faults, logs, tokens, seed, time and
+the matches of data-modeling and record-stream triggers (`POST triggers/{externalId}/matches`).
 
 One function per control, found through a route table like the API's own (`urls.py`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from pulumi_cdf_workflows.emulator.exceptions import BadRequest, NotFound
 from pulumi_cdf_workflows.emulator.responses import JsonReply
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
 
 PREFIX = "/_emulator/"
 _Control = Callable[["CdfEmulator", dict[str, str], dict[str, Any]], Any]
+_PathControl = Callable[["CdfEmulator", dict[str, str], dict[str, Any]], Any]  # URL-decoded path parameters
 
 
 def _reset(emu: CdfEmulator, _query: dict[str, str], _data: dict[str, Any]) -> Any:
@@ -80,6 +84,14 @@ def _seed_trigger(emu: CdfEmulator, _query: dict[str, str], data: dict[str, Any]
     )
 
 
+def _trigger_matches(emu: CdfEmulator, params: dict[str, str], data: dict[str, Any]) -> Any:
+    project = data.get("project")
+    if project is not None and not isinstance(project, str):
+        raise BadRequest("project must be a string")
+    fired = emu.add_trigger_matches(params["externalId"], data["items"], project=project)
+    return {"now": emu.now(), "fired": fired}
+
+
 def _seed(emu: CdfEmulator, _query: dict[str, str], data: dict[str, Any]) -> Any:
     return emu.upsert_workflow_version(
         data["project"], data["workflowExternalId"], str(data["version"]), data.get("tasks")
@@ -103,6 +115,11 @@ CONTROLS: dict[tuple[str, str], _Control] = {
     ("POST", "seed"): _seed,
 }
 
+# Controls with a parameter in the path (matched after the fixed ones).
+PATH_CONTROLS: list[tuple[str, re.Pattern[str], _PathControl]] = [
+    ("POST", re.compile(r"^triggers/(?P<externalId>[^/]+)/matches$"), _trigger_matches),
+]
+
 
 def _body(body: Any) -> dict[str, Any]:
     if body is None:
@@ -113,12 +130,24 @@ def _body(body: Any) -> dict[str, Any]:
 
 
 def handle_control(emu: CdfEmulator, method: str, path: str, query: dict[str, str], body: Any) -> JsonReply:
-    control = CONTROLS.get((method, path[len(PREFIX) :].strip("/")))
+    name = path[len(PREFIX) :].strip("/")
+    control = CONTROLS.get((method, name))
     if control is None:
-        raise NotFound(f"No emulator control {method} {path}")
+        for route_method, pattern, path_control in PATH_CONTROLS:
+            match = pattern.match(name)
+            if match is not None and route_method == method:
+                params = {k: unquote(v) for k, v in match.groupdict().items()}
+                control = _bind(path_control, params)
+                break
+        else:
+            raise NotFound(f"No emulator control {method} {path}")
     try:
         return 200, control(emu, query, _body(body)), {}
     except KeyError as exc:
         raise BadRequest(f"Missing field {exc.args[0]!r}") from exc
     except (TypeError, ValueError) as exc:
         raise BadRequest(str(exc)) from exc
+
+
+def _bind(control: _PathControl, params: dict[str, str]) -> _Control:
+    return lambda emu, _query, data: control(emu, params, data)

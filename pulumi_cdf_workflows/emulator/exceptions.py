@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 
-class CdfError(Exception):
+class ApiError(Exception):
     """An API error; `status` is the HTTP status, `message` goes into the CDF error envelope."""
 
     status = 400
@@ -38,19 +38,19 @@ class CdfError(Exception):
         return {"error": error}
 
 
-class BadRequest(CdfError):
+class BadRequest(ApiError):
     status = 400
 
 
-class Unauthorized(CdfError):
+class Unauthorized(ApiError):
     status = 401
 
 
-class NotFound(CdfError):
+class NotFound(ApiError):
     status = 404
 
 
-class Conflict(CdfError):
+class Conflict(ApiError):
     status = 409
 
 

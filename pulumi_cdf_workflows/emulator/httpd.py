@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pulumi_cdf_workflows.emulator.controls import PREFIX, handle_control
-from pulumi_cdf_workflows.emulator.exceptions import BadRequest, CdfError, OAuthError
+from pulumi_cdf_workflows.emulator.exceptions import ApiError, BadRequest, OAuthError
 from pulumi_cdf_workflows.emulator.faults import JSON_CONTENT_TYPE, Fault, redact
 from pulumi_cdf_workflows.emulator.responses import JsonReply, error_reply, parse_json
 
@@ -127,10 +127,10 @@ class _Handler(BaseHTTPRequestHandler):
         path, query = url.path, dict(parse_qsl(url.query, keep_blank_values=True))
         headers = {k.lower(): v for k, v in self.headers.items()}
         body: Any = None
-        body_error: CdfError | None = None
+        body_error: ApiError | None = None
         try:
             body = self._parse_body(path, self._read_body())
-        except CdfError as exc:
+        except ApiError as exc:
             body_error = exc
         except (ValueError, OSError):
             body_error = BadRequest("Could not read the request body")
@@ -140,7 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if body_error is not None:
                     raise body_error
                 reply = handle_control(emu, method, path, query, body)
-            except CdfError as exc:
+            except ApiError as exc:
                 reply = error_reply(exc)
             self._send(reply, request_id)
             return
@@ -172,10 +172,10 @@ class _Handler(BaseHTTPRequestHandler):
             if body_error is not None:
                 raise body_error
             reply = emu._dispatch(method, path, query, headers, body, self.headers.get("Authorization"))
-        except (CdfError, OAuthError) as exc:
+        except (ApiError, OAuthError) as exc:
             reply = error_reply(exc)
         except Exception as exc:  # a bug in the emulator must still answer in CDF's shape
-            reply = error_reply(CdfError(f"Emulator internal error: {type(exc).__name__}: {exc}", status=500))
+            reply = error_reply(ApiError(f"Emulator internal error: {type(exc).__name__}: {exc}", status=500))
 
         if fault is not None and fault.when == "after":
             emu._sleep(fault.delay)

@@ -1,7 +1,8 @@
-"""The emulated CDF's backend: workflows, versions and executions, assembled with auth, the runner and triggers.
+"""The emulated CDF's backend: executions and test seeding, assembled with auth, workflows, the runner and triggers.
 
-Nothing here knows about HTTP. The parts of `CdfBackend` (auth.py, runner.py, triggers.py) share the state of
-store.py under one lock; the plain state objects live in state.py and request validation in validation.py.
+Nothing here knows about HTTP. The parts of `CdfBackend` (auth.py, workflows.py, runner.py, triggers.py) share
+the state of store.py under one lock; the plain state objects live in state.py and request validation in
+validation.py.
 """
 
 from __future__ import annotations
@@ -23,155 +24,30 @@ from pulumi_cdf_workflows.emulator.state import (
     OutcomeSpec,
     TaskExecution,
     Trigger,
-    Workflow,
     WorkflowVersion,
     page_after,
-    paginate,
 )
-from pulumi_cdf_workflows.emulator.triggers import TriggerBackend
 from pulumi_cdf_workflows.emulator.validation import (
     matches,
     parse_workflow_filters,
     resolve_references,
-    validate_definition,
     validate_identifier,
     validate_limit,
     validate_nonce,
     validate_run_body,
 )
+from pulumi_cdf_workflows.emulator.workflows import WorkflowBackend
 
 # Re-exported: tests and the server import these from here.
 __all__ = ["CdfBackend", "Execution", "Outcome", "OutcomeSpec", "TaskExecution", "resolve_references"]
 
-MAX_DESCRIPTION = 500
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-class CdfBackend(AuthBackend, TriggerBackend):
+class CdfBackend(AuthBackend, WorkflowBackend):
     """All emulated CDF state for every project, plus the execution runners and the trigger scheduler."""
 
-    # ----- workflows and versions
-
-    def upsert_workflow(self, project: str, items: Any) -> list[Workflow]:
-        if not isinstance(items, list) or len(items) != 1:
-            raise BadRequest("items must contain exactly 1 workflow (upsert is limited to one per request)")
-        item = items[0]
-        if not isinstance(item, dict):
-            raise BadRequest("items[0] must be an object")
-        xid = validate_identifier(item.get("externalId"), "externalId")
-        description, data_set_id, max_concurrent = _workflow_fields(item)
-        with self._lock:
-            now = self.now_ms()
-            workflow = self._workflows.get((project, xid))
-            if workflow is None:
-                workflow = self._workflows[(project, xid)] = Workflow(xid, now, now)
-            workflow.description = description
-            workflow.data_set_id = data_set_id
-            workflow.max_concurrent_executions = max_concurrent
-            workflow.last_updated_time = now
-            self._admit(project, xid)  # a raised limit frees slots for waiting executions
-            return [workflow]
-
-    def get_workflow(self, project: str, xid: str) -> Workflow:
-        with self._lock:
-            workflow = self._workflows.get((project, xid))
-        if workflow is None:
-            raise NotFound(f"Workflow {xid!r} not found", missing=[{"externalId": xid}])
-        return workflow
-
-    def list_workflows(self, project: str, limit: Any, cursor: Any) -> tuple[list[Workflow], str | None]:
-        with self._lock:
-            items = sorted((w for (p, _), w in self._workflows.items() if p == project), key=lambda w: w.external_id)
-        return paginate(items, validate_limit(limit), cursor)
-
-    def delete_workflows(self, project: str, items: Any, ignore_unknown: bool) -> None:
-        xids = [
-            validate_identifier(i.get("externalId") if isinstance(i, dict) else None, "externalId")
-            for i in (items if isinstance(items, list) else [None])
-        ]
-        with self._lock:
-            missing = [{"externalId": x} for x in xids if (project, x) not in self._workflows]
-            if missing and not ignore_unknown:
-                raise NotFound("Workflows not found", missing=missing)
-            for xid in xids:
-                self._workflows.pop((project, xid), None)
-                for key in [k for k in self._versions if k[0] == project and k[1] == xid]:
-                    del self._versions[key]
-                # Deleting a workflow deletes its triggers [DOCS].
-                for trigger_key in [
-                    k for k, t in self._triggers.items() if k[0] == project and t.workflow_external_id == xid
-                ]:
-                    del self._triggers[trigger_key]
-
-    def upsert_versions(self, project: str, items: Any) -> list[WorkflowVersion]:
-        if not isinstance(items, list) or not items:
-            raise BadRequest("items must be a non-empty list")
-        parsed = []
-        for i, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise BadRequest(f"items[{i}] must be an object")
-            xid = validate_identifier(item.get("workflowExternalId"), "workflowExternalId")
-            version = validate_identifier(item.get("version"), "version")
-            description, tasks = validate_definition(item.get("workflowDefinition"))
-            parsed.append((xid, version, description, tasks))
-        result = []
-        with self._lock:
-            now = self.now_ms()
-            for xid, version, description, tasks in parsed:
-                # Like CDF, upserting a version of an unknown workflow creates the workflow.
-                if (project, xid) not in self._workflows:
-                    self._workflows[(project, xid)] = Workflow(xid, now, now)
-                existing = self._versions.get((project, xid, version))
-                if existing is None:
-                    existing = self._versions[(project, xid, version)] = WorkflowVersion(xid, version, tasks, now, now)
-                existing.tasks, existing.description = tasks, description
-                existing.last_updated_time = now
-                result.append(existing)
-        return result
-
-    def get_version(self, project: str, xid: str, version: str) -> WorkflowVersion:
-        with self._lock:
-            found = self._versions.get((project, xid, version))
-        if found is None:
-            raise NotFound(
-                f"Workflow version {xid!r} version {version!r} not found",
-                missing=[{"workflowExternalId": xid, "version": version}],
-            )
-        return found
-
-    def list_versions(
-        self, project: str, filters: Any, limit: Any, cursor: Any
-    ) -> tuple[list[WorkflowVersion], str | None]:
-        wanted = parse_workflow_filters(filters)
-        with self._lock:
-            items = [
-                v
-                for (p, _, _), v in self._versions.items()
-                if p == project and matches(wanted, v.workflow_external_id, v.version)
-            ]
-        items.sort(key=lambda v: (v.workflow_external_id, v.version))
-        return paginate(items, validate_limit(limit), cursor)
-
-    def delete_versions(self, project: str, items: Any, ignore_unknown: bool) -> None:
-        if not isinstance(items, list):
-            raise BadRequest("items must be a list")
-        keys = []
-        for item in items:
-            if not isinstance(item, dict):
-                raise BadRequest("items must be objects with workflowExternalId and version")
-            keys.append(
-                (
-                    project,
-                    validate_identifier(item.get("workflowExternalId"), "workflowExternalId"),
-                    validate_identifier(item.get("version"), "version"),
-                )
-            )
-        with self._lock:
-            missing = [{"workflowExternalId": k[1], "version": k[2]} for k in keys if k not in self._versions]
-            if missing and not ignore_unknown:
-                raise NotFound("Workflow versions not found", missing=missing)
-            for key in keys:
-                self._versions.pop(key, None)
+    # ----- seeding and steering (test controls)
 
     def seed(self, project: str, xid: str, version: str, tasks: list[dict[str, Any]] | None = None) -> WorkflowVersion:
         if tasks is None:
@@ -374,18 +250,3 @@ class CdfBackend(AuthBackend, TriggerBackend):
                 for e in ordered
                 if project is None or e.project == project
             ]
-
-
-def _workflow_fields(item: dict[str, Any]) -> tuple[str | None, int | None, int | None]:
-    """description (<= 500), dataSetId (int64) and maxConcurrentExecutions (1-10000); omitted ones are cleared."""
-    description, data_set_id = item.get("description"), item.get("dataSetId")
-    limit = item.get("maxConcurrentExecutions")
-    if description is not None and (not isinstance(description, str) or len(description) > MAX_DESCRIPTION):
-        raise BadRequest(f"description must be a string of at most {MAX_DESCRIPTION} characters")
-    if data_set_id is not None and (
-        isinstance(data_set_id, bool) or not isinstance(data_set_id, int) or not 1 <= data_set_id < 2**63
-    ):
-        raise BadRequest(f"dataSetId must be a positive 64-bit integer, got {data_set_id!r}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10000):
-        raise BadRequest(f"maxConcurrentExecutions must be an integer between 1 and 10000, got {limit!r}")
-    return description, data_set_id, limit

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi_cdf_workflows.emulator.exceptions import BadRequest, CdfError, OAuthError
+from pulumi_cdf_workflows.emulator.exceptions import ApiError, BadRequest, OAuthError
 from pulumi_cdf_workflows.emulator.models import CdfBackend
 
 JsonReply = tuple[int, dict[str, Any], dict[str, str]]  # status, body, extra headers
@@ -31,7 +31,7 @@ class Request:
         return self.query.get(name, "false").lower() == "true"
 
 
-def error_reply(exc: CdfError | OAuthError) -> JsonReply:
+def error_reply(exc: ApiError | OAuthError) -> JsonReply:
     """The one place where errors become replies."""
     if isinstance(exc, OAuthError):
         return exc.status, exc.body(), {}

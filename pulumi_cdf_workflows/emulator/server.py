@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from pulumi_cdf_workflows.emulator.exceptions import CdfError, NotFound, OAuthError
+from pulumi_cdf_workflows.emulator.exceptions import ApiError, NotFound, OAuthError
 from pulumi_cdf_workflows.emulator.faults import Fault, FaultTable, RequestLog
 from pulumi_cdf_workflows.emulator.httpd import EmulatorHTTPServer
 from pulumi_cdf_workflows.emulator.models import CdfBackend, Outcome, OutcomeSpec
@@ -30,6 +30,7 @@ class CdfEmulator:
             # point a CogniteClient or CdfClient at emu.base_url, with token_url=emu.token_url
             emu.upsert_trigger("my-project", "hourly", "wf", "1", "0 * * * *")
             fired = emu.advance_time(3 * 3600)  # three firings, three executions; no waiting
+            emu.add_trigger_matches("on-new-nodes", [{"externalId": "n1"}])  # a data-modeling trigger's matches
 
     `clients=None` accepts any non-empty client id/secret; `task_duration` is seconds per task;
     `nonce_ttl` how long a session nonce can be bound; `token_ttl` the access-token lifetime.
@@ -181,14 +182,28 @@ class CdfEmulator:
         return self.backend.set_time(epoch_ms)
 
     def advance_time(self, seconds: float) -> list[dict[str, Any]]:
-        """Moves the clock forward; every due, unpaused schedule trigger fires once per cron occurrence.
+        """Moves the clock forward; every due, unpaused schedule trigger fires once per cron occurrence, and a
+        batch trigger's partial batch fires when its batchTimeout ends (see `add_trigger_matches`).
 
         Each firing starts a real execution of the trigger's workflow version (input: the trigger's input plus
         `{"version": ...}`, metadata: the trigger's) or, if that version is gone, records a failed firing.
         Returns the firings, oldest first: history items (fireTime, externalId, status, ...) plus "project".
-        Schedules fire only here: between calls, nothing fires on its own.
+        Triggers fire only here and in `add_trigger_matches`: between calls, nothing fires on its own.
         """
         return self.backend.advance_time(seconds)
+
+    def add_trigger_matches(
+        self, external_id: str, items: list[dict[str, Any]], project: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Feeds matches to a dataModeling or recordStream trigger (the emulator has no such APIs to watch).
+
+        Matches queue on the trigger; each full `batchSize` fires at once, a partial batch when `batchTimeout`
+        seconds have passed since its first match (during `advance_time`). The execution's input is the
+        trigger's input plus `{"version": ..., "items": [the batch]}`. A paused trigger only queues; after a
+        resume, the next advance or add fires what is due. `project` may be left out when only one project has
+        a trigger of that id. Returns the firings, as `advance_time` does.
+        """
+        return self.backend.add_trigger_matches(project, external_id, items)
 
     def upsert_trigger(
         self,
@@ -243,7 +258,7 @@ class CdfEmulator:
                 result: JsonReply = getattr(self.responses, handler_name)(req)
             return result
         if any(pattern.match(path) for _, pattern, _, _ in url_paths):
-            raise CdfError(f"Method {method} not allowed on {path}", status=405)
+            raise ApiError(f"Method {method} not allowed on {path}", status=405)
         raise NotFound(f"No such endpoint: {method} {path}")
 
 

@@ -343,6 +343,7 @@ class Trigger:
     metadata: dict[str, str] | None = None
     is_paused: bool = False
     checked_until: int = 0  # schedule occurrences up to this time (epoch ms) are fired or skipped
+    queued: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # batch rules: (queued at, match)
     runs: list[TriggerRun] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:

@@ -108,3 +108,9 @@ class BackendState:
         if self._clock() >= session.nonce_expires_at:
             raise BadRequest("The nonce has expired: create a new session")
         return session
+
+    def _revoke_session(self, session_id: int) -> None:
+        """A trigger let go of its session (a new nonce replaced it, or the trigger is gone)."""
+        session = self._sessions.get(session_id)
+        if session is not None:
+            session.status = "REVOKED"

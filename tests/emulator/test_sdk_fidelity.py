@@ -345,3 +345,26 @@ def test_trigger_runs_start_executions_the_sdk_reads(emu: CdfEmulator, client: C
     detailed = wait_detailed(client, str(run_ids[0]), "completed")
     assert detailed.input == {"a": 1, "b": [2, 3], "version": "1"}  # version gets appended by a trigger
     assert detailed.metadata == {"team": "data"}
+
+
+def test_workflow_delete_while_an_execution_runs_is_an_api_error(emu: CdfEmulator, client: CogniteClient) -> None:
+    seed_with_sdk(client)
+    emu.set_outcome("sdk-wf", "1", "RUN_UNTIL_CANCELLED")
+    execution = client.workflows.executions.run("sdk-wf", "1")
+    with pytest.raises(CogniteAPIError, match="running executions") as refused:
+        client.workflows.delete("sdk-wf")
+    assert refused.value.code == 400
+    client.workflows.executions.cancel(execution.id, reason="to delete")
+    client.workflows.delete("sdk-wf")
+    assert client.workflows.retrieve("sdk-wf") is None
+
+
+def test_data_modeling_trigger_runs_carry_the_matches(emu: CdfEmulator, client: CogniteClient) -> None:
+    seed_with_sdk(client)
+    client.workflows.triggers.upsert(on_new_time_series())
+    emu.add_trigger_matches("on-new-ts", [{"space": "sp", "externalId": "ts-1"}])
+    emu.advance_time(300)  # the rule's batchTimeout
+    [run] = client.workflows.triggers.list_runs("on-new-ts")
+    assert run.status == "success" and run.workflow_execution_id
+    detailed = wait_detailed(client, run.workflow_execution_id, "completed")
+    assert detailed.input is not None and detailed.input["items"] == [{"space": "sp", "externalId": "ts-1"}]

@@ -160,7 +160,7 @@ def test_set_time_does_not_fire(emu: CdfEmulator) -> None:
     assert emu.advance_time(60) == []
 
 
-def test_data_modeling_triggers_never_fire(emu: CdfEmulator, api: Api) -> None:
+def test_a_data_modeling_trigger_without_matches_never_fires_on_the_clock(emu: CdfEmulator, api: Api) -> None:
     query = {"with": {"n": {"nodes": {}, "limit": 10}}, "select": {"n": {}}}
     rule = {"triggerType": "dataModeling", "batchSize": 10, "batchTimeout": 60, "dataModelingQuery": query}
     emu.upsert_trigger(PROJECT, "dm", "wf", "1", rule)
