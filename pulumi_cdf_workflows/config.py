@@ -45,7 +45,15 @@ _OAUTH = (*OAUTH_FIELDS, *OAUTH_OPTIONS)
 VALIDATE_ON_PREVIEW_KEY = "cdf:validateOnPreview"
 # Seconds to wait for CDF's reply to one request (the client's read timeout).
 READ_TIMEOUT_KEY, READ_TIMEOUT_ENV = "cdf:readTimeout", "CDF_READ_TIMEOUT"
-STACK_CONFIG_KEYS = (*(f.config_key for f in FIELDS), VALIDATE_ON_PREVIEW_KEY, READ_TIMEOUT_KEY)
+# Seconds a workflow's delete waits for its running executions to end: CDF refuses to delete meanwhile.
+DELETE_WAIT_KEY, DELETE_WAIT_ENV = "cdf:deleteWaitSeconds", "CDF_DELETE_WAIT_SECONDS"
+DEFAULT_DELETE_WAIT_SECONDS = 600.0
+STACK_CONFIG_KEYS = (
+    *(f.config_key for f in FIELDS),
+    VALIDATE_ON_PREVIEW_KEY,
+    READ_TIMEOUT_KEY,
+    DELETE_WAIT_KEY,
+)
 
 
 class ConnectionConfigError(ValueError):
@@ -151,6 +159,22 @@ def validate_on_preview(stack_config: Mapping[str, Any]) -> bool:
     if value is None:
         return True
     return str(value).strip().lower() not in ("false", "0", "no", "off")
+
+
+def delete_wait_seconds(stack_config: Mapping[str, Any], environ: Mapping[str, str]) -> float:
+    """How long a workflow's delete waits for its running executions (stack config, environment, default)."""
+    value = stack_config.get(DELETE_WAIT_KEY) or environ.get(DELETE_WAIT_ENV)
+    if value is None or value == "":
+        return DEFAULT_DELETE_WAIT_SECONDS
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 <= seconds <= 24 * 3600:
+        raise ConnectionConfigError(
+            f"{DELETE_WAIT_KEY} / {DELETE_WAIT_ENV} must be a number of seconds from 0 to 86400, got {value!r}"
+        )
+    return seconds
 
 
 @dataclass

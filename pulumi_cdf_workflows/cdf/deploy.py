@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from pulumi_cdf_workflows.cdf.errors import CdfNotFoundError
+from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfNotFoundError, WorkflowBusyError
 from pulumi_cdf_workflows.cdf.models import CdfClientCredentials, CdfWorkflow, CdfWorkflowTrigger, CdfWorkflowVersion
 from pulumi_cdf_workflows.cdf.wire import WireClient, _q
 
@@ -58,7 +58,14 @@ class DeployCalls(WireClient):
         CDF refuses while executions of the workflow run."""
         what = f"Deleting workflow {external_id!r} {self._in_project}"
         body = {"items": [{"externalId": external_id}]}
-        self._request("POST", "/workflows/delete?ignoreUnknownIds=true", what=what, body=body, safe=True)
+        try:
+            self._request("POST", "/workflows/delete?ignoreUnknownIds=true", what=what, body=body, safe=True)
+        except CdfApiError as exc:
+            if exc.status == 400 and "running executions" in (exc.cdf_message or "").lower():
+                raise WorkflowBusyError(
+                    exc.message, status=exc.status, cdf_message=exc.cdf_message, request_id=exc.request_id
+                ) from None
+            raise
 
     def delete_workflow_version(self, workflow_external_id: str, version: str) -> None:
         """``POST /workflows/versions/delete`` for one version. An unknown version is not an error."""

@@ -55,6 +55,10 @@ class CdfAuthError(CdfApiError):
     """The token endpoint refused the credentials, or CDF answered 401/403."""
 
 
+class WorkflowBusyError(CdfApiError):
+    """CDF refused to delete a workflow because executions of it are running."""
+
+
 class CdfConnectionError(CdfError):
     """CDF (or the token endpoint) could not be reached, or did not answer in time, after retries."""
 
@@ -102,4 +106,5 @@ __all__ = [
     "CdfNotFoundError",
     "ExecutionMayHaveStartedError",
     "RequestOutcomeUnknownError",
+    "WorkflowBusyError",
 ]

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from pulumi_cdf_workflows._version import __version__
 from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials
-from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfNotFoundError
+from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfNotFoundError, WorkflowBusyError
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecution, CdfWorkflowStatus
 from pulumi_cdf_workflows.emulator import CdfEmulator
 
@@ -301,3 +301,14 @@ def test_works_with_the_shared_cdf_emulator_fixture(cdf_emulator: CdfEmulator, s
     with CdfClient(settings, sleep=sleeps) as client:
         execution = client.run(WF, "1")
         assert wait_for_status(client, execution.id, {"COMPLETED"}) == "COMPLETED"
+
+
+def test_deleting_a_workflow_with_running_executions_raises_workflow_busy(emu: CdfEmulator, client: CdfClient) -> None:
+    emu.set_outcome(WF, "1", "RUN_UNTIL_CANCELLED")
+    execution = client.run(WF, "1")
+    with pytest.raises(WorkflowBusyError, match="running executions") as caught:
+        client.delete_workflow(WF)
+    assert caught.value.status == 400
+    client.cancel_execution(execution.id)
+    client.delete_workflow(WF)
+    assert client.retrieve_workflow(WF) is None

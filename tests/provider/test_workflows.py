@@ -10,8 +10,9 @@ import pytest
 from harness import PluginError, Registration, capture_registrations
 
 from pulumi_cdf_workflows import Workflow, WorkflowVersion
+from pulumi_cdf_workflows.emulator import CdfEmulator
 
-from .conftest import CDF_PROJECT, VERSION, WORKFLOW, Stack
+from .conftest import CDF_PROJECT, VERSION, WORKFLOW, Stack, stack_config, start_stack
 
 TASKS: list[dict[str, Any]] = [
     {"externalId": "extract", "type": "cdf", "parameters": {"cdfRequest": {"resourcePath": "/a", "method": "GET"}}},
@@ -182,3 +183,39 @@ def test_get_reads_a_workflow_and_a_version_deployed_elsewhere(stack: Stack) -> 
     stored = stack.emu.backend.get_version(CDF_PROJECT, WORKFLOW, VERSION)
     assert version_read.outs["definition_hash"] == stored.hash
     assert [t["externalId"] for t in version_read.outs["workflow_definition"]["tasks"]] == ["task-1"]
+
+
+def _busy_workflow(stack: Stack, task_seconds: float) -> tuple[Registration, str, dict[str, Any]]:
+    """A deployed workflow with one execution that runs for `task_seconds` per task."""
+    registration = workflow()
+    id_, outs, _ = deploy(stack, registration)
+    deploy(stack, version())
+    stack.emu.set_outcome("deployed", "1", "COMPLETED", task_duration=task_seconds)
+    stack.up(workflow_external_id="deployed", version="1")
+    return registration, id_, outs
+
+
+def test_deleting_a_workflow_waits_for_its_running_executions_then_deletes_it(stack: Stack) -> None:
+    registration, id_, outs = _busy_workflow(stack, task_seconds=1.5)
+    assert [e["status"] for e in stack.executions() if e["workflowExternalId"] == "deployed"] == ["RUNNING"]
+
+    stack.plugin.delete(registration.urn, id_, outs)
+
+    assert "deployed" not in {w.external_id for w in stack.emu.backend.list_workflows(CDF_PROJECT, None, None)[0]}
+    assert [e["status"] for e in stack.executions() if e["workflowExternalId"] == "deployed"] == ["COMPLETED"]
+    assert "waiting for 1 running execution(s) of workflow 'deployed' to end" in stack.plugin.stderr_text()
+
+
+def test_a_workflow_whose_executions_outlast_the_wait_is_kept_and_the_error_says_what_to_do(emu: CdfEmulator) -> None:
+
+    for stack in start_stack(emu, stack_config(emu, **{"cdf:deleteWaitSeconds": "0"})):
+        registration, id_, outs = _busy_workflow(stack, task_seconds=30)
+        with pytest.raises(PluginError) as caught:
+            stack.plugin.delete(registration.urn, id_, outs)
+        message = str(caught.value)
+        assert "CDF refuses while its executions run" in message and "cancel_on_delete" in message
+        running = [e for e in stack.executions() if e["workflowExternalId"] == "deployed"]
+        assert running and running[0]["id"] in message
+        assert stack.emu.backend.get_workflow(CDF_PROJECT, "deployed") is not None
+        stack.emu.backend.cancel(CDF_PROJECT, running[0]["id"], {})
+        stack.plugin.delete(registration.urn, id_, outs)  # nothing runs any more: the delete goes through
