@@ -8,12 +8,13 @@ from typing import Any
 import pulumi
 from pulumi import Input, Output, ResourceOptions
 
+from pulumi_cdf_workflows.base import CdfResource
 from pulumi_cdf_workflows.config import CdfConnection, ClientCredentials, connection_props, credentials_props
 from pulumi_cdf_workflows.provider import EXECUTION_OUTPUTS, WorkflowExecutionProvider
-from pulumi_cdf_workflows.workflow import WorkflowVersion, with_secrets
+from pulumi_cdf_workflows.workflow import WorkflowVersion
 
 
-class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExecution"):
+class WorkflowExecution(CdfResource, module="cdf", name="WorkflowExecution"):
     """One run of a CDF workflow version, started when the resource is created.
 
     Creating the resource runs `workflow_external_id`/`version` with `input` and `metadata`; the resource
@@ -114,9 +115,7 @@ class WorkflowExecution(pulumi.dynamic.Resource, module="cdf", name="WorkflowExe
             "project": None,
             "base_url": None,
         }
-        props.update({name: None for name in EXECUTION_OUTPUTS})
-        provider = WorkflowExecutionProvider()
-        super().__init__(provider, resource_name, props, with_secrets(opts, provider))
+        super().__init__(WorkflowExecutionProvider(), resource_name, props, EXECUTION_OUTPUTS, opts)
 
     @staticmethod
     def get(

@@ -5,22 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import pulumi
 from pulumi import Input, Output, ResourceOptions
 
+from pulumi_cdf_workflows.base import CdfResource
 from pulumi_cdf_workflows.config import CdfConnection, ClientCredentials, connection_props, credentials_props
-from pulumi_cdf_workflows.lifecycle import CdfResourceProvider
 from pulumi_cdf_workflows.trigger_provider import TRIGGER_OUTPUTS, WorkflowTriggerProvider
 from pulumi_cdf_workflows.workflow_provider import WORKFLOW_OUTPUTS, WorkflowProvider
 from pulumi_cdf_workflows.workflow_version_provider import VERSION_OUTPUTS, WorkflowVersionProvider, version_id
 
 
-def with_secrets(opts: ResourceOptions | None, provider: CdfResourceProvider) -> ResourceOptions:
-    """The program's options, plus the provider's secret-bearing inputs marked secret in state."""
-    return ResourceOptions.merge(opts, ResourceOptions(additional_secret_outputs=list(provider.secret_inputs)))
-
-
-class Workflow(pulumi.dynamic.Resource, module="cdf", name="Workflow"):
+class Workflow(CdfResource, module="cdf", name="Workflow"):
     """A CDF workflow. Its versions are :class:`WorkflowVersion` resources.
 
     `pulumi destroy` deletes it, and with it every version (CDF refuses while executions run).
@@ -59,9 +53,7 @@ class Workflow(pulumi.dynamic.Resource, module="cdf", name="Workflow"):
             "max_concurrent_executions": max_concurrent_executions,
             "connection": connection_props(connection),
         }
-        props.update({name: None for name in WORKFLOW_OUTPUTS})
-        provider = WorkflowProvider()
-        super().__init__(provider, resource_name, props, with_secrets(opts, provider))
+        super().__init__(WorkflowProvider(), resource_name, props, WORKFLOW_OUTPUTS, opts)
 
     @staticmethod
     def get(
@@ -79,7 +71,7 @@ class Workflow(pulumi.dynamic.Resource, module="cdf", name="Workflow"):
         )
 
 
-class WorkflowVersion(pulumi.dynamic.Resource, module="cdf", name="WorkflowVersion"):
+class WorkflowVersion(CdfResource, module="cdf", name="WorkflowVersion"):
     """A version of a CDF workflow and its definition: a description and tasks, as CDF's API and the Cognite
     Toolkit write them (`{"externalId": "load", "type": "function", "parameters": {...}, "dependsOn": [...]}`).
 
@@ -120,9 +112,7 @@ class WorkflowVersion(pulumi.dynamic.Resource, module="cdf", name="WorkflowVersi
             "workflow_definition": workflow_definition,
             "connection": connection_props(connection),
         }
-        props.update({name: None for name in VERSION_OUTPUTS})
-        provider = WorkflowVersionProvider()
-        super().__init__(provider, resource_name, props, with_secrets(opts, provider))
+        super().__init__(WorkflowVersionProvider(), resource_name, props, VERSION_OUTPUTS, opts)
 
     @staticmethod
     def get(
@@ -143,7 +133,7 @@ class WorkflowVersion(pulumi.dynamic.Resource, module="cdf", name="WorkflowVersi
         )
 
 
-class WorkflowTrigger(pulumi.dynamic.Resource, module="cdf", name="WorkflowTrigger"):
+class WorkflowTrigger(CdfResource, module="cdf", name="WorkflowTrigger"):
     """A trigger that runs a workflow version on a schedule (or on data-modeling changes).
 
     `trigger_rule` is CDF's: `{"triggerType": "schedule", "cronExpression": "0 2 * * 1", "timezone": "Europe/Oslo"}`.
@@ -204,9 +194,7 @@ class WorkflowTrigger(pulumi.dynamic.Resource, module="cdf", name="WorkflowTrigg
             "client_credentials": credentials_props(client_credentials),
             "connection": connection_props(connection),
         }
-        props.update({name: None for name in TRIGGER_OUTPUTS})
-        provider = WorkflowTriggerProvider()
-        super().__init__(provider, resource_name, props, with_secrets(opts, provider))
+        super().__init__(WorkflowTriggerProvider(), resource_name, props, TRIGGER_OUTPUTS, opts)
 
     @staticmethod
     def get(

@@ -1,0 +1,28 @@
+"""What the four resource classes share on the Pulumi surface."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pulumi
+from pulumi import ResourceOptions
+
+from pulumi_cdf_workflows.lifecycle import CdfResourceProvider
+
+
+class CdfResource(pulumi.dynamic.Resource):
+    """A dynamic resource whose outputs are declared (so a preview shows them as unknown, not missing) and
+    whose provider's secret-bearing inputs are always secret in state."""
+
+    def __init__(
+        self,
+        provider: CdfResourceProvider,
+        resource_name: str,
+        props: Mapping[str, Any],
+        outputs: Iterable[str],
+        opts: ResourceOptions | None,
+    ) -> None:
+        secrets = ResourceOptions(additional_secret_outputs=list(provider.secret_inputs))
+        all_props = {**props, **{name: None for name in outputs}}
+        super().__init__(provider, resource_name, all_props, ResourceOptions.merge(opts, secrets))
