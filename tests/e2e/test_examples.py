@@ -174,6 +174,24 @@ def test_a_version_deleted_in_cdf_is_recreated_by_up_without_running_again(
     assert "1 created" in up.stdout, describe(up)
 
 
+def test_destroy_right_after_up_waits_for_the_running_execution_before_deleting_the_workflow(
+    emu: CdfEmulator, project_venv: ProjectVenv, tmp_path: Path, pulumi_cli: str
+) -> None:
+    # The credentials example does not wait for its run, so destroy finds it still running: CDF refuses to
+    # delete a workflow meanwhile, and destroy must wait rather than fail.
+    workspace = example_workspace("credentials", emu, project_venv, tmp_path)
+    emu.set_outcome("nightly-report", "1", "COMPLETED", task_duration=8.0)
+    workspace.pulumi("up", "--yes", stack="dev")
+    assert [e["status"] for e in emu.executions(CDF_PROJECT)] == ["RUNNING"]
+
+    destroy = workspace.pulumi("destroy", "--yes", stack="dev")
+
+    assert [r["status"] for r in emu.requests("POST", r"/workflows/delete$")] == [400, 200], describe(destroy)
+    assert "waiting for 1 running execution(s) of workflow 'nightly-report' to end" in destroy.stdout, describe(destroy)
+    assert [e["status"] for e in emu.executions(CDF_PROJECT)] == ["COMPLETED"]
+    assert emu.backend.list_workflows(CDF_PROJECT, None, None)[0] == []
+
+
 def test_triggers_with_the_definition_hash_runs_again_when_a_task_changes(
     emu: CdfEmulator, project_venv: ProjectVenv, tmp_path: Path, pulumi_cli: str
 ) -> None:
