@@ -1,4 +1,4 @@
-"""Shared helpers for the emulator tests: a fast emulator and a small authenticated HTTP client."""
+"""Shared helpers for the emulator tests: a fast emulator, an authenticated HTTP client, a socketless backend."""
 
 from __future__ import annotations
 
@@ -10,9 +10,20 @@ import pytest
 import requests
 
 from pulumi_cdf_workflows.emulator import CdfEmulator
+from pulumi_cdf_workflows.emulator.models import CdfBackend, Execution
 
 T = TypeVar("T")
 PROJECT = "test-project"
+P = "proj"
+CHAIN: list[dict[str, Any]] = [
+    {"externalId": "extract", "type": "function",
+     "parameters": {"function": {"externalId": "fn", "data": "${workflow.input}"}}},
+    {"externalId": "load", "type": "transformation", "parameters": {"transformation": {"externalId": "tr"}},
+     "dependsOn": [{"externalId": "extract"}]},
+    {"externalId": "notify", "type": "cdf",
+     "parameters": {"cdfRequest": {"resourcePath": "/x", "method": "POST", "body": {"job": "${load.output.jobId}"}}},
+     "dependsOn": [{"externalId": "load"}]},
+]  # fmt: skip
 
 
 def wait_until(probe: Callable[[], T | None], timeout: float = 5.0, what: str = "condition") -> T:
@@ -95,3 +106,44 @@ def api(emu: CdfEmulator) -> Iterator[Api]:
     client = Api(emu)
     yield client
     client.http.close()
+
+
+# ----- CdfBackend driven without sockets (the test_models* files)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def backend(clock: FakeClock) -> Iterator[CdfBackend]:
+    b = CdfBackend(task_duration=0.01, nonce_ttl=60, token_ttl=100, clock=clock)
+    b.seed(P, "wf", "1", CHAIN)
+    yield b
+    b.shutdown()
+
+
+def nonce(backend: CdfBackend, project: str = P) -> str:
+    return backend.create_session(project, [{"tokenExchange": True}]).nonce
+
+
+def run(backend: CdfBackend, xid: str = "wf", version: str = "1", **body: Any) -> Execution:
+    return backend.run(P, xid, version, {"authentication": {"nonce": nonce(backend)}, **body})
+
+
+def wait_for(backend: CdfBackend, execution: Execution, *statuses: str) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        with backend.lock:
+            data = backend.get_execution(P, execution.id).to_detailed_json()
+        return data if data["status"] in statuses else None
+
+    return wait_until(probe, 5, f"status in {statuses}")
