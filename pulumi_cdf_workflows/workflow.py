@@ -134,7 +134,7 @@ class WorkflowVersion(CdfResource, module="cdf", name="WorkflowVersion"):
 
 
 class WorkflowTrigger(CdfResource, module="cdf", name="WorkflowTrigger"):
-    """A trigger that runs a workflow version on a schedule (or on data-modeling changes).
+    """A trigger that runs a workflow version on a schedule, on data-modeling changes or on records in a stream.
 
     `trigger_rule` is CDF's: `{"triggerType": "schedule", "cronExpression": "0 2 * * 1", "timezone": "Europe/Oslo"}`.
     The trigger runs as `client_credentials` (always secret), else as the connection's own client. CDF never
@@ -173,7 +173,7 @@ class WorkflowTrigger(CdfResource, module="cdf", name="WorkflowTrigger"):
         opts: ResourceOptions | None = None,
     ) -> None:
         """:param external_id: the trigger's external id.
-        :param trigger_rule: a schedule (`cronExpression`, `timezone`) or data-modeling rule, as CDF writes it.
+        :param trigger_rule: CDF's rule: schedule (`cronExpression`, `timezone`), dataModeling or recordStream.
         :param version: a WorkflowVersion of this stack, instead of workflow_external_id and workflow_version.
         :param input: input of the executions it starts (CDF adds `{"version": ...}`); at most 100 KB.
         :param metadata: copied onto the executions it starts; at most 10 pairs.

@@ -85,7 +85,8 @@ def test_only_a_real_change_is_a_change(stack: Stack) -> None:
     [
         ({"triggerType": "schedule", "cronExpression": "0 25 * * *"}, "cronExpression '0 25 * * *' is not a valid"),
         ({"triggerType": "schedule", "cronExpression": "0 2 * * *", "timezone": "Mars/Olympus"}, "Mars/Olympus"),
-        ({"triggerType": "hourly"}, "triggerType must be 'schedule' or 'dataModeling'"),
+        ({"triggerType": "hourly"}, "triggerType must be 'schedule', 'dataModeling' or 'recordStream'"),
+        ({"triggerType": "recordStream", "batchSize": 10, "batchTimeout": 60}, "needs streamExternalId"),
         ({"triggerType": "schedule"}, "a schedule rule needs cronExpression"),
     ],
 )
@@ -134,3 +135,46 @@ def test_get_of_a_trigger_that_does_not_exist_fails(stack: Stack) -> None:
     with pytest.raises(PluginError) as info:
         stack.plugin.read(registration.urn, "nowhere", None, registration.engine_inputs)
     assert f"workflow trigger nowhere does not exist in CDF project '{CDF_PROJECT}'" in info.value.details
+
+
+CHANGED_PUMPS = {
+    "triggerType": "dataModeling",
+    "dataModelingQuery": {
+        "with": {"pumps": {"nodes": {"filter": {"equals": {"property": ["node", "space"], "value": "p"}}}, "limit": 2}},
+        "select": {"pumps": {}},
+    },
+    "batchSize": 2,
+    "batchTimeout": 60,
+}
+NEW_READINGS = {"triggerType": "recordStream", "streamExternalId": "readings", "batchSize": 3, "batchTimeout": 30}
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        (
+            CHANGED_PUMPS,
+            "When instances match its data-modeling query: in batches of up to 2, or after 60 s for a smaller batch",
+        ),
+        (
+            NEW_READINGS,
+            "When records arrive in stream 'readings': in batches of up to 3, or after 30 s for a smaller batch",
+        ),
+    ],
+)
+def test_a_batch_trigger_deploys_and_its_executions_get_the_matches(
+    stack: Stack, rule: dict[str, Any], words: str
+) -> None:
+    _, outs = deploy(stack, trigger(trigger_rule=rule, input={"mode": "incremental"}))
+    assert (outs["schedule"], outs.get("next_fire_time")) == (words, None)
+
+    size = rule["batchSize"]
+    matches = [{"space": "p", "externalId": f"item-{i}"} for i in range(size + 1)]
+    fired = stack.emu.add_trigger_matches("nightly", matches, project=CDF_PROJECT)
+
+    assert len(fired) == 1  # one full batch; the last match waits for more or for batchTimeout
+    (execution,) = stack.executions()
+    detailed = cdf(stack).retrieve_execution(execution["id"])
+    assert detailed.input == {"mode": "incremental", "version": VERSION, "items": matches[:size]}
+    assert len(stack.emu.advance_time(rule["batchTimeout"])) == 1
+    assert len(stack.executions()) == 2

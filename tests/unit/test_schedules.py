@@ -1,4 +1,4 @@
-"""Check-time validation of WorkflowTrigger inputs, and a schedule rule in words with its next firing."""
+"""Check-time validation of schedule and dataModeling trigger rules; a schedule rule in words and its next firing."""
 
 from __future__ import annotations
 
@@ -9,35 +9,9 @@ import pytest
 from pulumi.output import Unknown
 
 from pulumi_cdf_workflows.inputs import UNKNOWN
-from pulumi_cdf_workflows.schedules import describe_schedule, rule_problems, validate_trigger
+from pulumi_cdf_workflows.schedules import describe_schedule, rule_problems
 
-
-def _schedule(cron: str = "0 2 * * 1", **extra: Any) -> dict[str, Any]:
-    rule: dict[str, Any] = {"triggerType": "schedule", "cronExpression": cron}
-    rule.update(extra)
-    return rule
-
-
-def _data_modeling(**overrides: Any) -> dict[str, Any]:
-    """A dataModeling rule as the engine sends it: every number a float."""
-    rule: dict[str, Any] = {
-        "triggerType": "dataModeling",
-        "dataModelingQuery": {
-            "with": {
-                "pumps": {
-                    "nodes": {"filter": {"equals": {"property": ["node", "space"], "value": "plant"}}},
-                    "limit": 100.0,
-                }
-            },
-            "select": {"pumps": {}},
-        },
-        "batchSize": 100.0,
-        "batchTimeout": 60.0,
-    }
-    rule.update(overrides)
-    if isinstance(rule.get("batchSize"), int | float) and "dataModelingQuery" not in overrides:
-        rule["dataModelingQuery"]["with"]["pumps"]["limit"] = rule["batchSize"]  # CDF: fetched in batches
-    return rule
+from .conftest import _data_modeling, _schedule
 
 
 def _query(with_entries: int, select_entries: int) -> dict[str, Any]:
@@ -45,24 +19,6 @@ def _query(with_entries: int, select_entries: int) -> dict[str, Any]:
         "with": {f"set{i}": {"nodes": {}, "limit": 100.0} for i in range(with_entries)},
         "select": {f"set{i}": {} for i in range(select_entries)},
     }
-
-
-def _trigger_props(**overrides: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "external_id": "nightly-etl",
-        "workflow_external_id": "etl",
-        "workflow_version": "1",
-        "trigger_rule": _schedule(timezone="Europe/Oslo"),
-    }
-    props.update(overrides)
-    return props
-
-
-def _only_failure(**overrides: Any) -> tuple[str, str]:
-    args, failures = validate_trigger(_trigger_props(**overrides))
-    assert args is None
-    assert len(failures) == 1, failures
-    return failures[0]
 
 
 def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -151,12 +107,14 @@ def test_unknown_keys_in_a_schedule_rule_are_refused_listing_the_keys_cdf_knows(
 @pytest.mark.parametrize(("kind", "shown"), [("cron", "'cron'"), ("Schedule", "'Schedule'"), (None, "None")])
 def test_an_unknown_trigger_type_is_refused_naming_it(kind: Any, shown: str) -> None:
     problems = rule_problems({"triggerType": kind, "cronExpression": "0 2 * * *"})
-    assert problems == [f"triggerType must be 'schedule' or 'dataModeling', got {shown}"]
+    assert problems == [f"triggerType must be 'schedule', 'dataModeling' or 'recordStream', got {shown}"]
 
 
 @pytest.mark.parametrize("rule", ["0 2 * * *", None, ["schedule"]])
 def test_a_rule_that_is_not_an_object_is_refused(rule: Any) -> None:
-    assert rule_problems(rule) == ["trigger_rule must be an object with triggerType ('schedule' or 'dataModeling')"]
+    assert rule_problems(rule) == [
+        "trigger_rule must be an object with triggerType ('schedule', 'dataModeling' or 'recordStream')"
+    ]
 
 
 # --- dataModeling refusals --------------------------------------------------------------------------------
@@ -292,163 +250,45 @@ def test_a_time_repeated_by_autumn_dst_fires_once_not_again_after_the_clocks_go_
     assert after_first["next_fire_time"] == "Mon 26 Oct 2026 02:30 Europe/Oslo"
 
 
-@pytest.mark.parametrize("rule", [_data_modeling(), {"triggerType": "recordStream"}])
-def test_a_rule_that_is_not_a_schedule_has_no_schedule_and_no_next_firing(rule: dict[str, Any]) -> None:
-    assert describe_schedule(rule, now=_utc(2026, 3, 28, 12)) == {"schedule": None, "next_fire_time": None}
+def test_a_batch_rule_says_when_it_fires_in_words_and_has_no_next_firing() -> None:
+    stream = {"triggerType": "recordStream", "streamExternalId": "readings", "batchSize": 500.0, "batchTimeout": 120.0}
+    assert describe_schedule(stream) == {
+        "schedule": "When records arrive in stream 'readings': in batches of up to 500, or after 120 s for a "
+        "smaller batch",
+        "next_fire_time": None,
+    }
+    described = describe_schedule(_data_modeling())
+    assert described["next_fire_time"] is None
+    assert str(described["schedule"]).startswith("When instances match its data-modeling query: in batches of up to")
 
 
-# --- validate_trigger -------------------------------------------------------------------------------------
+# --- recordStream refusals --------------------------------------------------------------------------------
 
 
-def test_a_valid_trigger_gives_a_model() -> None:
-    args, failures = validate_trigger(
-        _trigger_props(input={"day": "monday", "retries": 3.0}, metadata={"owner": "data-team"})
-    )
-    assert failures == []
-    assert args is not None
-    assert args.external_id == "nightly-etl"
-    assert args.workflow_external_id == "etl"
-    assert args.workflow_version == "1"
-    assert args.trigger_rule == {"triggerType": "schedule", "cronExpression": "0 2 * * 1", "timezone": "Europe/Oslo"}
-    assert args.input == {"day": "monday", "retries": 3.0}
-    assert args.metadata == {"owner": "data-team"}
-    assert args.client_credentials is None
+def test_a_valid_record_stream_rule_passes() -> None:
+    rule = {
+        "triggerType": "recordStream",
+        "streamExternalId": "readings",
+        "batchSize": 100.0,
+        "batchTimeout": 60.0,
+        "filter": {"equals": {"property": ["space"], "value": "plant"}},
+        "sources": [{"type": "container", "space": "plant", "externalId": "Reading"}],
+        "initializeCursor": "6h-ago",
+    }
+    assert rule_problems(rule) == []
 
 
-def test_a_workflow_version_number_from_the_engine_becomes_the_version_string() -> None:
-    args, failures = validate_trigger(_trigger_props(workflow_version=1.0))
-    assert failures == []
-    assert args is not None
-    assert args.workflow_version == "1"
-
-
-def test_a_data_modeling_trigger_with_engine_floats_gives_a_model() -> None:
-    args, failures = validate_trigger(_trigger_props(trigger_rule=_data_modeling()))
-    assert failures == []
-    assert args is not None
-    assert args.trigger_rule["batchSize"] == 100
-
-
-def test_client_credentials_are_kept_secret_in_the_model() -> None:
-    args, failures = validate_trigger(_trigger_props(client_credentials={"client_id": "me", "client_secret": "s3"}))
-    assert failures == []
-    assert args is not None
-    assert args.client_credentials is not None
-    assert args.client_credentials.client_id == "me"
-    assert args.client_credentials.client_secret.get_secret_value() == "s3"
-    assert "s3" not in repr(args)
-
-
-def test_a_rule_problem_is_reported_on_trigger_rule() -> None:
-    prop, reason = _only_failure(trigger_rule=_schedule("0 25 * * *", timezone="Europe/Oslo"))
-    assert prop == "trigger_rule"
-    assert reason == "cronExpression '0 25 * * *' is not a valid cron expression: Bad hour"
-
-
-def test_several_rule_problems_are_one_failure_on_trigger_rule() -> None:
-    prop, reason = _only_failure(trigger_rule=_data_modeling(batchSize=0.0, batchTimeout=9.0))
-    assert prop == "trigger_rule"
-    assert "batchSize must be a whole number from 1 to 1000" in reason
-    assert "batchTimeout must be a whole number of seconds from 10 to 86400" in reason
-
-
-def test_a_missing_trigger_rule_is_refused() -> None:
-    props = _trigger_props()
-    del props["trigger_rule"]
-    args, failures = validate_trigger(props)
-    assert args is None
-    assert failures == [("trigger_rule", "trigger_rule is required")]
-
-
-@pytest.mark.parametrize("prop", ["external_id", "workflow_external_id", "workflow_version"])
-def test_an_empty_identifier_is_refused(prop: str) -> None:
-    assert _only_failure(**{prop: ""}) == (prop, f"{prop} must not be empty")
-
-
-@pytest.mark.parametrize("prop", ["external_id", "workflow_external_id", "workflow_version"])
-def test_an_identifier_with_leading_whitespace_is_refused(prop: str) -> None:
-    failed, reason = _only_failure(**{prop: " etl"})
-    assert failed == prop
-    assert reason == f"{prop} ' etl' has leading or trailing whitespace, which CDF rejects"
-
-
-def test_an_external_id_over_255_characters_is_refused() -> None:
-    assert _only_failure(external_id="t" * 256) == (
-        "external_id",
-        "external_id is 256 characters long; CDF allows at most 255",
-    )
-
-
-def test_an_input_of_exactly_100_kb_is_accepted() -> None:
-    # {"x":"..."} is 8 bytes besides the string.
-    args, failures = validate_trigger(_trigger_props(input={"x": "y" * (100 * 1024 - 8)}))
-    assert failures == []
-    assert args is not None
-
-
-def test_an_input_over_100_kb_is_refused() -> None:
-    assert _only_failure(input={"x": "y" * (100 * 1024 - 7)}) == (
-        "input",
-        "input is 102401 bytes as JSON; CDF allows at most 102400 bytes (100 KB)",
-    )
-
-
-def test_ten_metadata_pairs_are_accepted() -> None:
-    args, failures = validate_trigger(_trigger_props(metadata={f"k{i}": "v" for i in range(10)}))
-    assert failures == []
-    assert args is not None
-
-
-def test_more_than_ten_metadata_pairs_are_refused() -> None:
-    assert _only_failure(metadata={f"k{i}": "v" for i in range(11)}) == (
-        "metadata",
-        "metadata has 11 pairs; CDF allows at most 10",
-    )
-
-
-def test_an_empty_client_secret_is_refused() -> None:
-    prop, reason = _only_failure(client_credentials={"client_id": "me", "client_secret": ""})
-    assert prop == "client_credentials.client_secret"
-    assert reason == "client_secret must not be empty"
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"trigger_rule": UNKNOWN},
-        {"trigger_rule": Unknown()},  # type: ignore[no-untyped-call]
-        {"trigger_rule": _schedule(UNKNOWN, timezone="Europe/Oslo")},
-        {"client_credentials": UNKNOWN},
-        {"client_credentials": Unknown()},  # type: ignore[no-untyped-call]
-        {"external_id": UNKNOWN},
-        {"workflow_version": UNKNOWN},
-        {"input": {"day": UNKNOWN}},
-        {"metadata": {"owner": UNKNOWN}},
-    ],
-)
-def test_an_unknown_value_is_not_refused_and_gives_no_model(overrides: dict[str, Any]) -> None:
-    args, failures = validate_trigger(_trigger_props(**overrides))
-    assert failures == []
-    assert args is None
-
-
-def test_a_known_problem_is_still_refused_while_the_rule_is_unknown() -> None:
-    assert _only_failure(trigger_rule=UNKNOWN, external_id="") == ("external_id", "external_id must not be empty")
-
-
-def test_a_rule_problem_is_still_refused_while_the_external_id_is_unknown() -> None:
-    prop, reason = _only_failure(external_id=UNKNOWN, trigger_rule=_schedule("61 * * * *"))
-    assert prop == "trigger_rule"
-    assert "'61 * * * *'" in reason
+def test_a_record_stream_rule_names_each_problem() -> None:
+    rule = {"triggerType": "recordStream", "batchSize": 0, "batchTimeout": 5, "sources": {"not": "a list"}}
+    assert rule_problems(rule) == [
+        "a recordStream rule needs streamExternalId, the external id of a stream (≤ 255 characters)",
+        "recordStream sources must be a list",
+        "batchSize must be a whole number from 1 to 1000",
+        "batchTimeout must be a whole number of seconds from 10 to 86400",
+    ]
 
 
 # --- found by these tests, fixed ------------------------------------------------------------------------
-
-
-def test_client_credentials_with_an_unknown_secret_give_no_model() -> None:
-    args, failures = validate_trigger(_trigger_props(client_credentials={"client_id": "me", "client_secret": UNKNOWN}))
-    assert failures == []
-    assert args is None
 
 
 def test_a_six_field_cron_expression_is_refused() -> None:
