@@ -5,9 +5,29 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfNotFoundError, WorkflowBusyError
+from pulumi_cdf_workflows.cdf.errors import (
+    CdfApiError,
+    CdfError,
+    CdfNotFoundError,
+    RequestOutcomeUnknownError,
+    WorkflowBusyError,
+)
 from pulumi_cdf_workflows.cdf.models import CdfClientCredentials, CdfWorkflow, CdfWorkflowTrigger, CdfWorkflowVersion
-from pulumi_cdf_workflows.cdf.wire import WireClient, _q
+from pulumi_cdf_workflows.cdf.wire import OutcomeUnknown, WireClient, _q
+
+TRIGGER_UPSERT_ATTEMPTS = 3
+
+
+def _upsert_outcome_unknown(what: str) -> OutcomeUnknown:
+    def build(reason: str, status: int | None, cdf_message: str | None, request_id: str | None) -> CdfError:
+        return RequestOutcomeUnknownError(
+            f"{what}: {reason}. The upsert may have been applied; upserting again is safe.",
+            status=status,
+            cdf_message=cdf_message,
+            request_id=request_id,
+        )
+
+    return build
 
 
 class DeployCalls(WireClient):
@@ -109,23 +129,39 @@ class DeployCalls(WireClient):
         """``POST /workflows/triggers`` with one item. Like the SDK, it first creates the session the trigger
         runs with (those credentials, else the connection's own client, else token exchange)."""
         what = f"Upserting workflow trigger {external_id!r} {self._in_project}"
-        nonce = self.create_session(client_credentials).nonce.get_secret_value()
         item: dict[str, Any] = {
             "externalId": external_id,
             "triggerRule": trigger_rule,
             "workflowExternalId": workflow_external_id,
             "workflowVersion": workflow_version,
-            "authentication": {"nonce": nonce},
         }
         if input is not None:
             item["input"] = input
         if metadata is not None:
             item["metadata"] = metadata
-        # Safe to send again: an upsert of the same item has the same effect.
-        reply = self._request(
-            "POST", "/workflows/triggers", what=what, body={"items": [item]}, safe=True, secrets=[nonce]
-        )
-        return self._load(CdfWorkflowTrigger, self._first_item(reply, what), what)
+        # A nonce binds once, so a lost reply is never answered by resending it (CDF would refuse a nonce it
+        # already bound): a new session and the same upsert again, which changes nothing more if the first
+        # one was applied.
+        for attempt in range(1, TRIGGER_UPSERT_ATTEMPTS + 1):
+            nonce = self.create_session(client_credentials).nonce.get_secret_value()
+            body = {"items": [{**item, "authentication": {"nonce": nonce}}]}
+            try:
+                reply = self._request(
+                    "POST",
+                    "/workflows/triggers",
+                    what=what,
+                    body=body,
+                    safe=False,
+                    outcome_unknown=_upsert_outcome_unknown(what),
+                    secrets=[nonce],
+                )
+            except RequestOutcomeUnknownError:
+                if attempt == TRIGGER_UPSERT_ATTEMPTS:
+                    raise
+                self._policy.sleep(self._policy.backoff(attempt))
+                continue
+            return self._load(CdfWorkflowTrigger, self._first_item(reply, what), what)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def retrieve_trigger(self, external_id: str) -> CdfWorkflowTrigger | None:
         """The trigger with this external id, or None. CDF has no retrieve call: this lists, as the Toolkit does."""

@@ -46,7 +46,7 @@ _M = TypeVar("_M", bound=BaseModel)
 _C = TypeVar("_C", bound="WireClient")
 # Builds the error for a state-changing request whose outcome is unknown:
 # (what went wrong, HTTP status or None, CDF's message or None, request id or None).
-_OutcomeUnknown = Callable[[str, "int | None", "str | None", "str | None"], CdfError]
+OutcomeUnknown = Callable[[str, "int | None", "str | None", "str | None"], CdfError]
 
 
 def _q(segment: str) -> str:
@@ -156,7 +156,7 @@ class WireClient:
         what: str,
         safe: bool,
         body: dict[str, Any] | None = None,
-        outcome_unknown: _OutcomeUnknown | None = None,
+        outcome_unknown: OutcomeUnknown | None = None,
         secrets: Iterable[str] = (),
         only_404_is_not_found: bool = False,
     ) -> Any:
@@ -235,7 +235,7 @@ class WireClient:
         what: str,
         secrets: list[str],
         token: str,
-        outcome_unknown: _OutcomeUnknown | None,
+        outcome_unknown: OutcomeUnknown | None,
         only_404_is_not_found: bool,
     ) -> CdfError:
         status = resp.status_code
@@ -319,7 +319,7 @@ def _request_id_note(request_id: str | None) -> str:
     return f" (X-Request-ID: {request_id})" if request_id else ""
 
 
-def _outcome_unknown(what: str, action: str, execution_id: str) -> _OutcomeUnknown:
+def _outcome_unknown(what: str, action: str, execution_id: str) -> OutcomeUnknown:
     def build(reason: str, status: int | None, cdf_message: str | None, request_id: str | None) -> CdfError:
         return RequestOutcomeUnknownError(
             f"{what}: {reason}. The {action} may have been applied: retrieve execution {execution_id!r} "
