@@ -81,7 +81,7 @@ class DeployCalls(WireClient):
         try:
             self._request("POST", "/workflows/delete?ignoreUnknownIds=true", what=what, body=body, safe=True)
         except CdfApiError as exc:
-            # CDF's status for this refusal is not documented (400 seen by the SDK's tests); the words are.
+            # The status of this refusal is undocumented (the SDK's tests check only the message); the words are.
             if 400 <= (exc.status or 0) < 500 and "running executions" in (exc.cdf_message or "").lower():
                 raise WorkflowBusyError(
                     exc.message, status=exc.status, cdf_message=exc.cdf_message, request_id=exc.request_id
