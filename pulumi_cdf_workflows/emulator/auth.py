@@ -8,6 +8,7 @@ from typing import Any
 from pulumi_cdf_workflows.emulator.exceptions import BadRequest, OAuthError, Unauthorized
 from pulumi_cdf_workflows.emulator.state import AccessToken, Session
 from pulumi_cdf_workflows.emulator.store import BackendState
+from pulumi_cdf_workflows.emulator.validation import single_item
 
 
 class AuthBackend(BackendState):
@@ -78,11 +79,7 @@ class AuthBackend(BackendState):
     # ----- sessions
 
     def create_session(self, project: str, items: Any) -> Session:
-        if not isinstance(items, list) or len(items) != 1:
-            raise BadRequest("items must contain exactly 1 element")
-        item = items[0]
-        if not isinstance(item, dict):
-            raise BadRequest("items[0] must be an object")
+        item = single_item(items, "session")
         client_id: str | None = None
         if "clientId" in item or "clientSecret" in item:
             if not self._client_ok(item.get("clientId"), item.get("clientSecret")):

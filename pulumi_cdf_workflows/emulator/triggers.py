@@ -15,6 +15,7 @@ from pulumi_cdf_workflows.emulator.runner import ExecutionRunner
 from pulumi_cdf_workflows.emulator.state import Trigger, TriggerRun, page_after, paginate
 from pulumi_cdf_workflows.emulator.trigger_rules import BATCH_RULES, batches_due, occurrences, validate_trigger_rule
 from pulumi_cdf_workflows.emulator.validation import (
+    single_item,
     validate_identifier,
     validate_input,
     validate_limit,
@@ -32,11 +33,7 @@ class TriggerBackend(ExecutionRunner):
     """The workflow triggers API, the clock that fires them and the matches fed to batch triggers."""
 
     def upsert_triggers(self, project: str, items: Any) -> list[Trigger]:
-        if not isinstance(items, list) or len(items) != 1:
-            raise BadRequest("items must contain exactly 1 trigger (upsert is limited to one per request)")
-        item = items[0]
-        if not isinstance(item, dict):
-            raise BadRequest("items[0] must be an object")
+        item = single_item(items, "trigger")
         xid = validate_identifier(item.get("externalId"), "externalId")
         workflow_xid = validate_identifier(item.get("workflowExternalId"), "workflowExternalId")
         version = validate_identifier(item.get("workflowVersion"), "workflowVersion")
@@ -97,9 +94,7 @@ class TriggerBackend(ExecutionRunner):
         return paginate(items, validate_limit(limit), cursor)
 
     def delete_triggers(self, project: str, items: Any) -> None:
-        if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
-            raise BadRequest("items must contain exactly 1 {externalId} object")
-        xid = validate_identifier(items[0].get("externalId"), "externalId")
+        xid = validate_identifier(single_item(items, "{externalId} object").get("externalId"), "externalId")
         with self._lock:
             if self._drop_trigger(project, xid) is None:
                 raise NotFound(TRIGGER_NOT_FOUND, missing=[{"externalId": xid}])

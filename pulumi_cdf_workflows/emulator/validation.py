@@ -25,6 +25,15 @@ from pulumi_cdf_workflows.emulator.state import (
 _REF_RE = re.compile(r"\$\{([^}]+)\}")
 
 
+def single_item(items: Any, what: str) -> dict[str, Any]:
+    """The one object of an `items` list that CDF limits to one per request; 400 otherwise."""
+    if not isinstance(items, list) or len(items) != 1:
+        raise BadRequest(f"items must contain exactly 1 {what} (this call takes one per request)")
+    if not isinstance(items[0], dict):
+        raise BadRequest("items[0] must be an object")
+    return items[0]
+
+
 def validate_identifier(value: Any, name: str) -> str:
     """CDF's rule for external ids and versions: a string of 1..255 chars, no edge whitespace, no NUL."""
     if not isinstance(value, str) or not value:

@@ -11,6 +11,7 @@ from pulumi_cdf_workflows.emulator.triggers import TriggerBackend
 from pulumi_cdf_workflows.emulator.validation import (
     matches,
     parse_workflow_filters,
+    single_item,
     validate_definition,
     validate_identifier,
     validate_limit,
@@ -23,11 +24,7 @@ class WorkflowBackend(TriggerBackend):
     """The workflows and workflow versions APIs."""
 
     def upsert_workflow(self, project: str, items: Any) -> list[Workflow]:
-        if not isinstance(items, list) or len(items) != 1:
-            raise BadRequest("items must contain exactly 1 workflow (upsert is limited to one per request)")
-        item = items[0]
-        if not isinstance(item, dict):
-            raise BadRequest("items[0] must be an object")
+        item = single_item(items, "workflow")
         xid = validate_identifier(item.get("externalId"), "externalId")
         description, data_set_id, max_concurrent = _workflow_fields(item)
         with self._lock:
