@@ -4,7 +4,6 @@ kind (never resend what may have acted), errors that name what failed and never 
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -36,8 +35,6 @@ from pulumi_cdf_workflows.cdf.models import (
     CdfCreatedSession,
 )
 from pulumi_cdf_workflows.cdf.settings import ConnectionSettings
-
-_log = logging.getLogger(__name__)
 
 API_SUBVERSION = "20230101"
 APP_NAME = "pulumi-cdf-workflows"
