@@ -7,27 +7,14 @@ from urllib.parse import quote
 
 from pulumi_cdf_workflows.cdf.errors import (
     CdfApiError,
-    CdfError,
     CdfNotFoundError,
     RequestOutcomeUnknownError,
     WorkflowBusyError,
 )
 from pulumi_cdf_workflows.cdf.models import CdfClientCredentials, CdfWorkflow, CdfWorkflowTrigger, CdfWorkflowVersion
-from pulumi_cdf_workflows.cdf.wire import OutcomeUnknown, WireClient, _q
+from pulumi_cdf_workflows.cdf.wire import WireClient, _q, outcome_unknown_error
 
 TRIGGER_UPSERT_ATTEMPTS = 3
-
-
-def _upsert_outcome_unknown(what: str) -> OutcomeUnknown:
-    def build(reason: str, status: int | None, cdf_message: str | None, request_id: str | None) -> CdfError:
-        return RequestOutcomeUnknownError(
-            f"{what}: {reason}. The upsert may have been applied; upserting again is safe.",
-            status=status,
-            cdf_message=cdf_message,
-            request_id=request_id,
-        )
-
-    return build
 
 
 class DeployCalls(WireClient):
@@ -153,7 +140,9 @@ class DeployCalls(WireClient):
                     what=what,
                     body=body,
                     safe=False,
-                    outcome_unknown=_upsert_outcome_unknown(what),
+                    outcome_unknown=outcome_unknown_error(
+                        what, "The upsert may have been applied; upserting again is safe."
+                    ),
                     secrets=[nonce],
                 )
             except RequestOutcomeUnknownError:

@@ -317,10 +317,19 @@ def _request_id_note(request_id: str | None) -> str:
 
 
 def _outcome_unknown(what: str, action: str, execution_id: str) -> OutcomeUnknown:
+    return outcome_unknown_error(
+        what,
+        f"The {action} may have been applied: retrieve execution {execution_id!r} to see its status before "
+        f"sending the {action} again.",
+    )
+
+
+def outcome_unknown_error(what: str, advice: str) -> OutcomeUnknown:
+    """Builds the error for a request whose outcome is unknown: what failed, why, and what to do about it."""
+
     def build(reason: str, status: int | None, cdf_message: str | None, request_id: str | None) -> CdfError:
         return RequestOutcomeUnknownError(
-            f"{what}: {reason}. The {action} may have been applied: retrieve execution {execution_id!r} "
-            f"to see its status before sending the {action} again." + _request_id_note(request_id),
+            f"{what}: {reason}. {advice}" + _request_id_note(request_id),
             status=status,
             cdf_message=cdf_message,
             request_id=request_id,
