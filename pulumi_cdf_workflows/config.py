@@ -13,6 +13,8 @@ from pydantic import SecretStr, ValidationError
 
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.settings import (
+    INSECURE_HTTP_ENV,
+    INSECURE_HTTP_KEY,
     OAUTH_FIELDS,
     OAUTH_OPTIONS,
     SECRET_FIELDS,
@@ -53,6 +55,7 @@ STACK_CONFIG_KEYS = (
     VALIDATE_ON_PREVIEW_KEY,
     READ_TIMEOUT_KEY,
     DELETE_WAIT_KEY,
+    INSECURE_HTTP_KEY,
 )
 
 
@@ -141,17 +144,33 @@ def resolve_connection(
     read_timeout = stack_config.get(READ_TIMEOUT_KEY) or environ.get(READ_TIMEOUT_ENV)
     if read_timeout:
         merged["read_timeout"] = read_timeout
+    merged["allow_insecure_http"] = _flag(INSECURE_HTTP_KEY, INSECURE_HTTP_ENV, stack_config, environ)
     try:
         return ConnectionSettings(**merged)
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_input=False):
-            name = ".".join(str(p) for p in error["loc"]) or "connection"
+            name = ".".join(str(p) for p in error["loc"])
             message = str(error["msg"]).removeprefix("Value error, ")
             field = _BY_NAME.get(name)
             where = f" ({field.config_key} / {field.env_var})" if field else ""
-            problems.append(f"connection.{name}{where}: {message}")
+            problems.append(f"connection.{name}{where}: {message}" if name else message)
         raise ConnectionConfigError("invalid CDF connection: " + "; ".join(problems)) from None
+
+
+def _flag(key: str, env: str, stack_config: Mapping[str, Any], environ: Mapping[str, str]) -> bool:
+    """A yes/no setting from stack config, else the environment; anything unclear is refused."""
+    value = stack_config.get(key)
+    if value is None or value == "":
+        value = environ.get(env)
+    if value is None or value == "":
+        return False
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ConnectionConfigError(f"{key} / {env} must be true or false, got {value!r}")
 
 
 def validate_on_preview(stack_config: Mapping[str, Any]) -> bool:

@@ -2,8 +2,9 @@
 
 Client-credentials tokens are cached for the whole process, shared by every client instance, keyed by
 (token URL, client id, scopes, audience) plus a digest of the secret (so a wrong or rotated secret never
-reuses a token fetched with another). A token is renewed 30 s before it expires; one renewal at a time
-per key, so many threads asking at once cause one request to the IdP.
+reuses a token fetched with another). A token is renewed 30 s before it expires, or after three quarters of
+its lifetime when it lives less than two minutes (else a short-lived token would be fetched for every
+request); one renewal at a time per key, so many threads asking at once cause one request to the IdP.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pulumi_cdf_workflows.cdf._retry import RetryPolicy, SendFailed, send_with_r
 from pulumi_cdf_workflows.cdf.errors import CdfAuthError, CdfConnectionError
 
 EXPIRY_LEEWAY_SECONDS = 30.0
+# The share of a token's lifetime left when it is renewed, where that is less than the leeway above.
+RENEW_AT_REMAINING_SHARE = 0.25
 
 _Key = tuple[str, str, tuple[str, ...], str | None, str]
 
@@ -33,6 +36,7 @@ _Key = tuple[str, str, tuple[str, ...], str | None, str]
 class _CachedToken:
     access_token: str
     expires_at: float  # on the monotonic clock
+    renew_at: float  # on the monotonic clock, before expires_at
 
 
 _cache: dict[_Key, _CachedToken] = {}
@@ -150,7 +154,7 @@ class ClientCredentialsTokenProvider:
             return self._fetch_and_store().access_token
 
     def _fresh(self, cached: _CachedToken) -> bool:
-        return cached.expires_at > self._clock() + EXPIRY_LEEWAY_SECONDS
+        return self._clock() < cached.renew_at
 
     def _fetch_and_store(self) -> _CachedToken:
         body = self._fetch()
@@ -161,7 +165,9 @@ class ClientCredentialsTokenProvider:
             expires_in = float(body.get("expires_in", 3600))
         except (TypeError, ValueError):
             expires_in = 3600.0
-        cached = _CachedToken(access_token=token, expires_at=self._clock() + expires_in)
+        now = self._clock()
+        leeway = min(EXPIRY_LEEWAY_SECONDS, RENEW_AT_REMAINING_SHARE * max(expires_in, 0.0))
+        cached = _CachedToken(access_token=token, expires_at=now + expires_in, renew_at=now + expires_in - leeway)
         _cache[self._key] = cached
         return cached
 

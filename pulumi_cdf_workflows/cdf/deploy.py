@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import quote
 
 from pulumi_cdf_workflows.cdf.errors import (
     CdfApiError,
+    CdfError,
     CdfNotFoundError,
     RequestOutcomeUnknownError,
     WorkflowBusyError,
@@ -131,7 +133,8 @@ class DeployCalls(WireClient):
         # already bound): a new session and the same upsert again, which changes nothing more if the first
         # one was applied.
         for attempt in range(1, TRIGGER_UPSERT_ATTEMPTS + 1):
-            nonce = self.create_session(client_credentials).nonce.get_secret_value()
+            session = self.create_session(client_credentials)
+            nonce = session.nonce.get_secret_value()
             body = {"items": [{**item, "authentication": {"nonce": nonce}}]}
             try:
                 reply = self._request(
@@ -150,22 +153,53 @@ class DeployCalls(WireClient):
                     raise
                 self._policy.sleep(self._policy.backoff(attempt))
                 continue
+            except CdfError:
+                # CDF refused the upsert, so nothing holds the session: revoke it rather than leave it behind.
+                self._revoke_quietly(session.id)
+                raise
             return self._load(CdfWorkflowTrigger, self._first_item(reply, what), what)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def retrieve_trigger(self, external_id: str) -> CdfWorkflowTrigger | None:
-        """The trigger with this external id, or None. CDF has no retrieve call: this lists, as the Toolkit does."""
+    def _revoke_quietly(self, session_id: int) -> None:
+        with contextlib.suppress(CdfError):  # the refusal that brought us here is what the caller must see
+            self.revoke_sessions([session_id])
+
+    def list_triggers(self) -> list[CdfWorkflowTrigger]:
+        """Every trigger of the project (``GET /workflows/triggers``, following cursors)."""
         what = f"Listing workflow triggers {self._in_project}"
+        found: list[CdfWorkflowTrigger] = []
         cursor: str | None = None
         while True:
             path = f"/workflows/triggers?limit=1000{'&cursor=' + quote(cursor, safe='') if cursor else ''}"
             reply = self._request("GET", path, what=what, safe=True)
-            for item in reply.get("items") or [] if isinstance(reply, dict) else []:
-                if isinstance(item, dict) and item.get("externalId") == external_id:
-                    return self._load(CdfWorkflowTrigger, item, what)
+            items = reply.get("items") if isinstance(reply, dict) else None
+            found.extend(self._load(CdfWorkflowTrigger, item, what) for item in items or [])
             cursor = reply.get("nextCursor") if isinstance(reply, dict) else None
             if not cursor:
-                return None
+                return found
+
+    def list_workflow_versions(self, workflow_external_id: str) -> list[CdfWorkflowVersion]:
+        """Every version of one workflow (``POST /workflows/versions/list``, following cursors)."""
+        what = f"Listing the versions of workflow {workflow_external_id!r} {self._in_project}"
+        found: list[CdfWorkflowVersion] = []
+        cursor: str | None = None
+        while True:
+            body: dict[str, Any] = {
+                "filter": {"workflowFilters": [{"externalId": workflow_external_id}]},
+                "limit": 1000,
+            }
+            if cursor:
+                body["cursor"] = cursor
+            reply = self._request("POST", "/workflows/versions/list", what=what, body=body, safe=True)
+            items = reply.get("items") if isinstance(reply, dict) else None
+            found.extend(self._load(CdfWorkflowVersion, item, what) for item in items or [])
+            cursor = reply.get("nextCursor") if isinstance(reply, dict) else None
+            if not cursor:
+                return found
+
+    def retrieve_trigger(self, external_id: str) -> CdfWorkflowTrigger | None:
+        """The trigger with this external id, or None. CDF has no retrieve call: this lists, as the Toolkit does."""
+        return next((t for t in self.list_triggers() if t.external_id == external_id), None)
 
     def delete_trigger(self, external_id: str) -> None:
         """``POST /workflows/triggers/delete``; a trigger that does not exist is not an error."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import typing
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -46,6 +48,25 @@ class ConnectionFields(BaseModel):
         return value
 
 
+# Named in the error above; the provider reads these (the client only takes allow_insecure_http).
+INSECURE_HTTP_KEY, INSECURE_HTTP_ENV = "cdf:allowInsecureHttp", "CDF_ALLOW_INSECURE_HTTP"
+INSECURE_HTTP_SETTING = f"`pulumi config set {INSECURE_HTTP_KEY} true` or {INSECURE_HTTP_ENV}=true"
+
+
+def secure_or_loopback(url: str) -> bool:
+    """https, or http to a loopback address (127.0.0.0/8, ::1, localhost)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http":
+        return True
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def environment_variable(name: str) -> str:
     """The environment variable that sets connection field `name`."""
     extra = ConnectionFields.model_fields[name].json_schema_extra
@@ -81,6 +102,10 @@ class ConnectionSettings(ConnectionFields):
     max_retries: int = Field(default=5, ge=0, description="retries of one request (not counting the first)")
     max_retry_wait: float = Field(
         default=60.0, ge=0, description="seconds one request may spend in retries, backoff included"
+    )
+    allow_insecure_http: bool = Field(
+        default=False,
+        description="allow plain http:// to hosts other than loopback (tokens and secrets then cross unencrypted)",
     )
 
     @field_validator("project")
@@ -167,6 +192,22 @@ class ConnectionSettings(ConnectionFields):
             )
         if self.scopes is None:
             self.scopes = [f"{self.base_url}/.default"]
+        return self
+
+    @model_validator(mode="after")
+    def _check_encrypted(self) -> ConnectionSettings:
+        # Bearer tokens go to base_url and client secrets to token_url: plain http only where nothing leaves
+        # the machine (the emulator), unless the user said otherwise.
+        if self.allow_insecure_http:
+            return self
+        for name in ("base_url", "token_url"):
+            url = getattr(self, name)
+            if url is not None and not secure_or_loopback(url):
+                raise ValueError(
+                    f"{name} {url!r} uses plain http to a host that is not this machine, so "
+                    f"{'bearer tokens' if name == 'base_url' else 'the client secret'} would cross the network "
+                    f"unencrypted: use https, or allow it explicitly with {INSECURE_HTTP_SETTING}"
+                )
         return self
 
     @property

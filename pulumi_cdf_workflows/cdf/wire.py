@@ -62,7 +62,9 @@ class WireClient:
         *,
         sleep: Callable[[float], None] = time.sleep,
         policy: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``sleep`` waits between retries and ``clock`` (monotonic seconds) dates tokens: tests pass their own."""
         self.settings = settings
         self._http = quiet_session()
         self._proxies, self._verify = environment_transport(settings.api_base)
@@ -84,6 +86,7 @@ class WireClient:
                 http=self._http,
                 timeout=self._timeout,
                 policy=self._policy,
+                clock=clock,
             )
 
     @property
@@ -132,6 +135,13 @@ class WireClient:
         what = f"Creating a {kind} {self._in_project}"
         body = self._request("POST", "/sessions", what=what, body={"items": [item]}, safe=True, secrets=secrets)
         return self._load(CdfCreatedSession, self._first_item(body, what), what)
+
+    def revoke_sessions(self, session_ids: Iterable[int]) -> None:
+        """``POST /sessions/revoke``: the sessions can no longer be used (a revoked one is not an error)."""
+        items = [{"id": session_id} for session_id in session_ids]
+        if items:
+            what = f"Revoking session(s) {', '.join(str(i['id']) for i in items)} {self._in_project}"
+            self._request("POST", "/sessions/revoke", what=what, body={"items": items}, safe=True)
 
     # ---------------------------------------------------------------- the wire
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -89,17 +88,47 @@ def test_concurrent_callers_cause_one_token_fetch(emu: CdfEmulator, make_client:
     assert len(emu.requests("GET")) == 12
 
 
+class Clock:
+    """A monotonic clock that tests move by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_token_is_renewed_30_seconds_before_it_expires(sleeps: Sleeps) -> None:
-    emu = start_emulator(token_ttl=31)
+    emu = start_emulator(token_ttl=3600)
+    clock = Clock()
     try:
-        client = CdfClient(oauth_settings(emu), sleep=sleeps)
+        client = CdfClient(oauth_settings(emu), sleep=sleeps, clock=clock)
         client.retrieve_workflow_version(WF, "1")
+        clock.now += 3569  # 31 s left
         client.retrieve_workflow_version(WF, "1")
         assert len(emu.requests("POST", TOKEN_PATH)) == 1
-        time.sleep(1.1)  # now less than 30 s are left
+        clock.now += 1.5  # now less than 30 s are left
         client.retrieve_workflow_version(WF, "1")
         assert len(emu.requests("POST", TOKEN_PATH)) == 2
         assert [r["status"] for r in emu.requests("GET")] == [200, 200, 200]
+        client.close()
+    finally:
+        emu.stop()
+
+
+def test_a_short_lived_token_is_used_for_three_quarters_of_its_life(sleeps: Sleeps) -> None:
+    # A 3-second token renewed 30 s early would be fetched again for every request.
+    emu = start_emulator(token_ttl=3)
+    clock = Clock()
+    try:
+        client = CdfClient(oauth_settings(emu), sleep=sleeps, clock=clock)
+        for _ in range(10):
+            client.retrieve_workflow_version(WF, "1")
+            clock.now += 0.2
+        assert len(emu.requests("POST", TOKEN_PATH)) == 1  # 2 s of its 3 s used
+        clock.now += 0.3  # 2.3 s: less than a quarter of its life left
+        client.retrieve_workflow_version(WF, "1")
+        assert len(emu.requests("POST", TOKEN_PATH)) == 2
         client.close()
     finally:
         emu.stop()

@@ -8,6 +8,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from pulumi_cdf_workflows.cdf import ConnectionSettings
+from pulumi_cdf_workflows.cdf.settings import secure_or_loopback
 
 OAUTH: dict[str, Any] = {
     "token_url": "https://login.example.com/tenant/oauth2/v2.0/token",
@@ -116,3 +117,38 @@ def test_secrets_never_show_in_repr_str_or_errors() -> None:
         assert "static-very-secret" not in text
     message = _error(project="p", cluster="api", token="static-very-secret", **OAUTH)
     assert "s3cr3t-value" not in message and "static-very-secret" not in message
+
+
+@pytest.mark.parametrize(
+    ("field", "url", "what"),
+    [
+        ("base_url", "http://api.cognitedata.com", "bearer tokens"),
+        ("base_url", "http://10.0.0.5:8080", "bearer tokens"),
+        ("token_url", "http://login.example.com/token", "the client secret"),
+    ],
+)
+def test_plain_http_to_another_host_is_refused_naming_the_opt_in(field: str, url: str, what: str) -> None:
+    settings: dict[str, Any] = {"project": "p", "base_url": "https://api.cognitedata.com", **OAUTH, field: url}
+    message = _error(**settings)
+    assert f"{field} {url!r} uses plain http" in message
+    assert what in message
+    assert "cdf:allowInsecureHttp" in message and "CDF_ALLOW_INSECURE_HTTP" in message
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8123", "127.8.9.1", "localhost:9000"])
+def test_plain_http_to_this_machine_is_accepted(host: str) -> None:
+    settings = ConnectionSettings(project="p", base_url=f"http://{host}", **{**OAUTH, "token_url": f"http://{host}/t"})
+    assert settings.base_url == f"http://{host}"
+
+
+def test_plain_http_elsewhere_is_accepted_when_allowed() -> None:
+    settings = ConnectionSettings(
+        project="p", base_url="http://cdf.internal", token="static-x", allow_insecure_http=True
+    )
+    assert settings.base_url == "http://cdf.internal"
+
+
+def test_ipv6_loopback_counts_as_this_machine() -> None:
+    assert secure_or_loopback("http://[::1]:8080/token")
+    assert not secure_or_loopback("http://[2001:db8::1]/token")
+    assert secure_or_loopback("https://login.example.com/token")
