@@ -10,9 +10,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from pulumi_cdf_workflows.emulator.definitions import topological_order
 from pulumi_cdf_workflows.emulator.state import RETRYABLE_TASK, Execution, OutcomeSpec, TaskExecution, WorkflowVersion
 from pulumi_cdf_workflows.emulator.store import BackendState
-from pulumi_cdf_workflows.emulator.validation import resolve_references, topological_order
+from pulumi_cdf_workflows.emulator.validation import resolve_references
 
 
 class ExecutionRunner(BackendState):

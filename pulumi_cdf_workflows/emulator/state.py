@@ -17,7 +17,6 @@ from pulumi_cdf_workflows.emulator.exceptions import BadRequest
 Outcome = Literal["COMPLETED", "FAILED", "TIMED_OUT", "RUN_UNTIL_CANCELLED"]
 OUTCOMES: tuple[str, ...] = ("COMPLETED", "FAILED", "TIMED_OUT", "RUN_UNTIL_CANCELLED")
 
-TASK_TYPES = ("function", "transformation", "cdf", "dynamic", "subworkflow", "simulation")
 TERMINAL_EXECUTION = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"})
 RETRYABLE_EXECUTION = frozenset({"FAILED", "TIMED_OUT", "TERMINATED"})
 RETRYABLE_TASK = frozenset({"CANCELED", "FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT"})

@@ -1,4 +1,4 @@
-"""Validation of request bodies (identifiers, limits, task definitions, run bodies) and `${...}` references.
+"""Validation of request bodies (identifiers, limits, run bodies) and `${...}` references; tasks: definitions.py.
 
 Every function raises `BadRequest` with the violated rule, the message a user of the real API would need.
 """
@@ -19,7 +19,6 @@ from pulumi_cdf_workflows.emulator.state import (
     MAX_METADATA_KEY,
     MAX_METADATA_PAIRS,
     MAX_METADATA_VALUE,
-    TASK_TYPES,
 )
 
 _REF_RE = re.compile(r"\$\{([^}]+)\}")
@@ -53,86 +52,6 @@ def validate_limit(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIST_LIMIT:
         raise BadRequest(f"limit must be an integer between 1 and {MAX_LIST_LIMIT}, got {value!r}")
     return value
-
-
-def _normalize_task(raw: Any, index: int) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise BadRequest(f"workflowDefinition.tasks[{index}] must be an object")
-    xid = validate_identifier(raw.get("externalId"), f"workflowDefinition.tasks[{index}].externalId")
-    task_type = raw.get("type")
-    if task_type not in TASK_TYPES:
-        raise BadRequest(f"Task {xid!r}: type must be one of {', '.join(TASK_TYPES)}, got {task_type!r}")
-    parameters = raw.get("parameters", {})
-    if not isinstance(parameters, dict):
-        raise BadRequest(f"Task {xid!r}: parameters must be an object")
-    retries = raw.get("retries", 3)
-    if retries is None:
-        retries = 3
-    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
-        raise BadRequest(f"Task {xid!r}: retries must be an integer between 0 and 10")
-    on_failure = raw.get("onFailure", "abortWorkflow") or "abortWorkflow"
-    if on_failure not in ("abortWorkflow", "skipTask"):
-        raise BadRequest(f"Task {xid!r}: onFailure must be abortWorkflow or skipTask")
-    depends = raw.get("dependsOn") or []
-    if not isinstance(depends, list) or not all(isinstance(d, dict) and "externalId" in d for d in depends):
-        raise BadRequest(f"Task {xid!r}: dependsOn must be a list of {{externalId}} objects")
-    task: dict[str, Any] = {
-        "externalId": xid,
-        "type": task_type,
-        "parameters": copy.deepcopy(parameters),
-        "retries": retries,
-        "timeout": raw.get("timeout", 3600) if raw.get("timeout") is not None else 3600,
-        "onFailure": on_failure,
-        "dependsOn": [{"externalId": d["externalId"]} for d in depends],
-    }
-    if task_type == "function":
-        task["parameters"].setdefault("isAsyncComplete", False)
-    for optional in ("name", "description"):
-        if raw.get(optional) is not None:
-            task[optional] = raw[optional]
-    return task
-
-
-def topological_order(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Tasks in `dependsOn` order (definition order among ready tasks); 400 on unknown ids or cycles."""
-    by_id = {t["externalId"]: t for t in tasks}
-    for t in tasks:
-        for dep in t["dependsOn"]:
-            if dep["externalId"] not in by_id:
-                raise BadRequest(f"Task {t['externalId']!r} depends on unknown task {dep['externalId']!r}")
-    ordered: list[dict[str, Any]] = []
-    done: set[str] = set()
-    while len(ordered) < len(tasks):
-        ready = [
-            t for t in tasks if t["externalId"] not in done and all(d["externalId"] in done for d in t["dependsOn"])
-        ]
-        if not ready:
-            raise BadRequest("Task dependencies form a cycle")
-        for t in ready:
-            ordered.append(t)
-            done.add(t["externalId"])
-    return ordered
-
-
-def validate_definition(definition: Any) -> tuple[str | None, list[dict[str, Any]]]:
-    if not isinstance(definition, dict):
-        raise BadRequest("workflowDefinition must be an object")
-    raw_tasks = definition.get("tasks")
-    if not isinstance(raw_tasks, list):
-        raise BadRequest("workflowDefinition.tasks must be a list")
-    tasks = [_normalize_task(t, i) for i, t in enumerate(raw_tasks)]
-    seen: set[str] = set()
-    for t in tasks:
-        if t["externalId"] in seen:
-            raise BadRequest(
-                f"Duplicate task externalId {t['externalId']!r}", duplicated=[{"externalId": t["externalId"]}]
-            )
-        seen.add(t["externalId"])
-    topological_order(tasks)
-    description = definition.get("description")
-    if description is not None and not isinstance(description, str):
-        raise BadRequest("workflowDefinition.description must be a string")
-    return description, tasks
 
 
 def validate_nonce(body: dict[str, Any]) -> str:

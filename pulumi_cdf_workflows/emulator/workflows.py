@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from pulumi_cdf_workflows.emulator.definitions import validate_definition
 from pulumi_cdf_workflows.emulator.exceptions import BadRequest, NotFound
 from pulumi_cdf_workflows.emulator.state import Workflow, WorkflowVersion, paginate
 from pulumi_cdf_workflows.emulator.triggers import TriggerBackend
@@ -12,7 +13,6 @@ from pulumi_cdf_workflows.emulator.validation import (
     matches,
     parse_workflow_filters,
     single_item,
-    validate_definition,
     validate_identifier,
     validate_limit,
 )
@@ -32,10 +32,12 @@ class WorkflowBackend(TriggerBackend):
             workflow = self._workflows.get((project, xid))
             if workflow is None:
                 workflow = self._workflows[(project, xid)] = Workflow(xid, now, now)
+            else:
+                # guess: lastUpdatedTime rises on every upsert, also one that changes nothing.
+                workflow.last_updated_time = _later(now, workflow)
             workflow.description = description
             workflow.data_set_id = data_set_id
             workflow.max_concurrent_executions = max_concurrent
-            workflow.last_updated_time = now
             self._admit(project, xid)  # a raised limit frees slots for waiting executions
             return [workflow]
 
@@ -86,30 +88,25 @@ class WorkflowBackend(TriggerBackend):
             raise BadRequest(f"Cannot delete workflow {busy}: cancel them or wait for them to finish")
 
     def upsert_versions(self, project: str, items: Any) -> list[WorkflowVersion]:
-        if not isinstance(items, list) or not items:
-            raise BadRequest("items must be a non-empty list")
-        parsed = []
-        for i, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise BadRequest(f"items[{i}] must be an object")
-            xid = validate_identifier(item.get("workflowExternalId"), "workflowExternalId")
-            version = validate_identifier(item.get("version"), "version")
-            description, tasks = validate_definition(item.get("workflowDefinition"))
-            parsed.append((xid, version, description, tasks))
-        result = []
+        # "Limited to a single workflow version per request" [DOCS create-or-update-a-workflow-version].
+        item = single_item(items, "workflow version")
+        xid = validate_identifier(item.get("workflowExternalId"), "workflowExternalId")
+        version = validate_identifier(item.get("version"), "version")
+        description, tasks = validate_definition(item.get("workflowDefinition"))
         with self._lock:
             now = self.now_ms()
-            for xid, version, description, tasks in parsed:
-                # Like CDF, upserting a version of an unknown workflow creates the workflow.
-                if (project, xid) not in self._workflows:
-                    self._workflows[(project, xid)] = Workflow(xid, now, now)
-                existing = self._versions.get((project, xid, version))
-                if existing is None:
-                    existing = self._versions[(project, xid, version)] = WorkflowVersion(xid, version, tasks, now, now)
-                existing.tasks, existing.description = tasks, description
-                existing.last_updated_time = now
-                result.append(existing)
-        return result
+            # Like CDF, upserting a version of an unknown workflow creates the workflow [SDK-IT].
+            if (project, xid) not in self._workflows:
+                self._workflows[(project, xid)] = Workflow(xid, now, now)
+            existing = self._versions.get((project, xid, version))
+            if existing is None:
+                existing = self._versions[(project, xid, version)] = WorkflowVersion(xid, version, tasks, now, now)
+            else:
+                # Updated in place, createdTime kept [SDK-IT test_upsert_preexisting]; lastUpdatedTime raised.
+                # guess: raised on every upsert, also one that changes nothing (no source says either way).
+                existing.last_updated_time = _later(now, existing)
+            existing.tasks, existing.description = tasks, description
+            return [existing]
 
     def get_version(self, project: str, xid: str, version: str) -> WorkflowVersion:
         with self._lock:
@@ -154,6 +151,11 @@ class WorkflowBackend(TriggerBackend):
                 raise NotFound("Workflow versions not found", missing=missing)
             for key in keys:
                 self._versions.pop(key, None)
+
+
+def _later(now: int, current: Workflow | WorkflowVersion) -> int:
+    """`now`, or 1 ms past the current lastUpdatedTime when an update comes within the same millisecond."""
+    return max(now, current.last_updated_time + 1)
 
 
 def _workflow_fields(item: dict[str, Any]) -> tuple[str | None, int | None, int | None]:

@@ -52,20 +52,21 @@ def test_unknown_version_is_not_found(backend: CdfBackend) -> None:
         run(backend, "wf", "2")
 
 
+def _cdf(xid: str, *depends: str, **fields: Any) -> dict[str, Any]:
+    parameters = {"cdfRequest": {"resourcePath": "/x", "method": "GET"}}
+    return {"externalId": xid, "type": "cdf", "parameters": parameters,
+            "dependsOn": [{"externalId": d} for d in depends], **fields}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("tasks", "message"),
     [
-        ([{"externalId": "a", "type": "cdf", "dependsOn": [{"externalId": "b"}]}], "unknown task"),
-        (
-            [
-                {"externalId": "a", "type": "cdf", "dependsOn": [{"externalId": "b"}]},
-                {"externalId": "b", "type": "cdf", "dependsOn": [{"externalId": "a"}]},
-            ],
-            "cycle",
-        ),
-        ([{"externalId": "a", "type": "cdf"}, {"externalId": "a", "type": "cdf"}], "Duplicate"),
-        ([{"externalId": "a", "type": "nope"}], "type must be one of"),
-        ([{"externalId": "a", "type": "cdf", "retries": 11}], "retries"),
+        ([_cdf("a", "b")], "unknown task"),
+        ([_cdf("a", "b"), _cdf("b", "a")], "cycle"),
+        ([_cdf("a"), _cdf("a")], "Duplicate"),
+        ([{**_cdf("a"), "type": "nope"}], "type must be one of"),
+        ([_cdf("a", retries=11)], "retries"),
+        ([{"externalId": "a", "type": "cdf"}], "parameters is required"),
     ],
 )
 def test_invalid_definitions_are_rejected(backend: CdfBackend, tasks: list[dict[str, Any]], message: str) -> None:
