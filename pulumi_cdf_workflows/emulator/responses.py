@@ -90,6 +90,20 @@ class CdfResponses:
         session = self.backend.create_session(req.project, _body_dict(req).get("items"))
         return _ok({"items": [session.created_json()]})
 
+    def list_sessions(self, req: Request) -> JsonReply:
+        items, cursor = self.backend.list_sessions(
+            req.project, req.query.get("status"), _query_limit(req), req.query.get("cursor")
+        )
+        return _ok(_page([s.to_json() for s in items], cursor))
+
+    def retrieve_sessions(self, req: Request) -> JsonReply:
+        sessions = self.backend.retrieve_sessions(req.project, _body_dict(req).get("items"))
+        return _ok({"items": [s.to_json() for s in sessions]})
+
+    def revoke_sessions(self, req: Request) -> JsonReply:
+        sessions = self.backend.revoke_sessions(req.project, _body_dict(req).get("items"))
+        return _ok({"items": [s.to_json() for s in sessions]})
+
     # ----- workflows
     def upsert_workflow(self, req: Request) -> JsonReply:
         workflows = self.backend.upsert_workflow(req.project, _body_dict(req).get("items"))

@@ -114,6 +114,9 @@ class Session:
     nonce: str
     nonce_expires_at: float  # the backend's monotonic clock
     creation_time: int
+    # guess: what CDF shows as a session's expirationTime ("updated on refreshing a token" [SDK Session]) is not
+    # documented; the emulator shows when the nonce stops being bindable (creationTime + the nonce lifetime).
+    expiration_time: int = 0
     client_id: str | None = None
     status: str = "READY"
     bound_execution: str | None = None
@@ -129,6 +132,19 @@ class Session:
             data["clientId"] = self.client_id
         return data
 
+    def to_json(self) -> dict[str, Any]:
+        """The API's Session view (list, byids, revoke): never the nonce [SDK Session / RevokedSession]."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "status": self.status,
+            "creationTime": self.creation_time,
+            "expirationTime": self.expiration_time,
+        }
+        if self.client_id is not None:
+            data["clientId"] = self.client_id
+        return data
+
     def public_json(self) -> dict[str, Any]:
         # Never the nonce: this view is for test assertions and logs.
         data: dict[str, Any] = {
@@ -137,6 +153,7 @@ class Session:
             "type": self.type,
             "status": self.status,
             "creationTime": self.creation_time,
+            "expirationTime": self.expiration_time,
         }
         if self.client_id is not None:
             data["clientId"] = self.client_id

@@ -103,6 +103,9 @@ class BackendState:
         session = self._nonces.get(nonce)
         if session is None or session.project != project:
             raise BadRequest("Invalid nonce: no session in this project has this nonce")
+        if session.status == "REVOKED":
+            # guess: CDF's status and wording for a revoked session's nonce are unknown; 400 like other bad nonces.
+            raise BadRequest("The nonce's session has been revoked: create a new session")
         if session.bound:
             raise BadRequest("The nonce has already been used: a nonce can be bound only once")
         if self._clock() >= session.nonce_expires_at:
