@@ -1,8 +1,11 @@
-"""Validation of Workflow and WorkflowVersion inputs, before anything is sent to CDF.
+"""Validation of Workflow and WorkflowVersion inputs, before anything is sent to CDF, and the definition in the
+form CDF stores it.
 
 Task definitions are given as CDF's API and the Cognite Toolkit write them (camelCase keys: `externalId`,
-`type`, `parameters`, `dependsOn`, ...). Check refuses what CDF would refuse, with a message that names the
-task and the problem; `normalized_definition` fills CDF's defaults so that a refresh adds no diff.
+`type`, `parameters`, `dependsOn`, ...). Check refuses what CDF would refuse, with a message that starts with
+the path to the problem (`workflow_definition.tasks[1] 'load': ...`); `normalized_definition` fills CDF's
+defaults so that a refresh adds no diff, and `comparable_definition` also ignores the order of tasks and of
+dependencies. docs/validation.md lists every rule and its source.
 """
 
 from __future__ import annotations
@@ -16,24 +19,47 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pulumi_cdf_workflows.inputs import (
     ConnectionArgs,
     Identifier,
-    check_identifier,
     contains_unknown,
     pydantic_failures,
     restore_integers,
 )
+from pulumi_cdf_workflows.suggestions import closest, describe, unknown_key
+from pulumi_cdf_workflows.task_parameters import inline_tasks, with_defaults
+from pulumi_cdf_workflows.tasks import (
+    MAX_DEPENDS_ON,
+    MAX_TASK_NAME,
+    MAX_TASKS,
+    ON_FAILURE,
+    RETRIES,
+    TASK_KEYS,
+    TASK_TYPES,
+    TIMEOUT_SECONDS,
+    task_list_problems,
+)
 
-TASK_TYPES = ("function", "transformation", "cdf", "dynamic", "subworkflow", "simulation")
-MAX_TASKS = 100
+__all__ = [
+    "MAX_DEPENDS_ON",
+    "MAX_TASKS",
+    "MAX_TASK_NAME",
+    "ON_FAILURE",
+    "RETRIES",
+    "TASK_KEYS",
+    "TASK_TYPES",
+    "TIMEOUT_SECONDS",
+    "WorkflowArgs",
+    "WorkflowVersionArgs",
+    "comparable_definition",
+    "definition_problems",
+    "normalized_definition",
+    "validate_version",
+    "validate_workflow",
+]
+
 MAX_DESCRIPTION = 500
-MAX_TASK_NAME = 255
-MAX_DEPENDS_ON = 100
-RETRIES = (0, 10)
-TIMEOUT_SECONDS = (100, 43_200)
-ON_FAILURE = ("abortWorkflow", "skipTask")
 MAX_CONCURRENT_EXECUTIONS = (1, 10_000)
 # What CDF fills in when a task leaves these out (and returns on every read).
 TASK_DEFAULTS: dict[str, Any] = {"retries": 3, "timeout": 3600, "onFailure": "abortWorkflow", "dependsOn": []}
-_TASK_KEYS = ("externalId", "type", "name", "description", "parameters", "retries", "timeout", "onFailure", "dependsOn")
+DEFINITION_KEYS = ("tasks", "description")
 
 
 class WorkflowArgs(BaseModel):
@@ -74,144 +100,102 @@ class WorkflowVersionArgs(BaseModel):
         return value
 
 
-def _task_label(task: Any, index: int) -> str:
-    xid = task.get("externalId") if isinstance(task, Mapping) else None
-    return f"task {xid!r}" if isinstance(xid, str) and xid else f"tasks[{index}]"
-
-
-def _number_in(value: Any, bounds: tuple[int, int]) -> bool:
-    value = restore_integers(value)
-    return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
-
-
-def _task_problems(task: Any, index: int) -> list[str]:
-    label = _task_label(task, index)
-    if not isinstance(task, Mapping):
-        return [f"{label} must be an object with externalId, type and parameters"]
-    problems = []
-    unknown = sorted(set(task) - set(_TASK_KEYS))
-    if unknown:
-        problems.append(f"{label} has unknown keys {unknown}; CDF knows {', '.join(_TASK_KEYS)}")
-    xid = task.get("externalId")
-    if not isinstance(xid, str):
-        problems.append(f"{label}: externalId is required and must be a string")
-    else:
-        try:
-            check_identifier("externalId", xid)
-        except ValueError as exc:
-            problems.append(f"{label}: {exc}")
-        if xid == "workflow" or xid.startswith("__"):
-            problems.append(f"{label}: externalId must not be 'workflow' or start with '__' (CDF reserves them)")
-    if task.get("type") not in TASK_TYPES:
-        problems.append(f"{label}: type must be one of {', '.join(TASK_TYPES)}, got {task.get('type')!r}")
-    if not isinstance(task.get("parameters"), Mapping):
-        problems.append(f"{label}: parameters is required and must be an object")
-    name, description = task.get("name"), task.get("description")
-    if name is not None and (not isinstance(name, str) or len(name) > MAX_TASK_NAME):
-        problems.append(f"{label}: name must be a string of at most {MAX_TASK_NAME} characters")
-    if description is not None and (not isinstance(description, str) or len(description) > MAX_DESCRIPTION):
-        problems.append(f"{label}: description must be a string of at most {MAX_DESCRIPTION} characters")
-    if task.get("retries") is not None and not _number_in(task["retries"], RETRIES):
-        problems.append(f"{label}: retries must be a whole number from {RETRIES[0]} to {RETRIES[1]}")
-    if task.get("timeout") is not None and not _number_in(task["timeout"], TIMEOUT_SECONDS):
-        problems.append(
-            f"{label}: timeout must be a whole number of seconds from {TIMEOUT_SECONDS[0]} to {TIMEOUT_SECONDS[1]}"
-        )
-    if task.get("onFailure") is not None and task["onFailure"] not in ON_FAILURE:
-        problems.append(f"{label}: onFailure must be one of {', '.join(ON_FAILURE)}, got {task['onFailure']!r}")
-    depends = task.get("dependsOn")
-    if depends is not None:
-        if not isinstance(depends, list) or not all(
-            isinstance(d, Mapping) and isinstance(d.get("externalId"), str) for d in depends
-        ):
-            problems.append(f"{label}: dependsOn must be a list of {{'externalId': ...}} objects")
-        elif len(depends) > MAX_DEPENDS_ON:
-            problems.append(f"{label}: dependsOn has {len(depends)} entries; CDF allows at most {MAX_DEPENDS_ON}")
-    return problems
-
-
-def _dependency_problems(tasks: list[Mapping[str, Any]]) -> list[str]:
-    ids = [t["externalId"] for t in tasks]
-    problems = [f"task {xid!r} is defined {ids.count(xid)} times" for xid in sorted(set(ids)) if ids.count(xid) > 1]
-    edges = {t["externalId"]: [d["externalId"] for d in t.get("dependsOn") or []] for t in tasks}
-    for xid, depends in edges.items():
-        for dep in depends:
-            if dep not in edges:
-                problems.append(f"task {xid!r} depends on {dep!r}, which is not a task of this version")
-    if problems:
-        return problems
-    # Depth-first search; a grey node met again closes a cycle, which is reported as its path.
-    state: dict[str, str] = {}
-    path: list[str] = []
-
-    def visit(xid: str) -> list[str] | None:
-        state[xid] = "grey"
-        path.append(xid)
-        for dep in edges[xid]:
-            if state.get(dep) == "grey":
-                return [*path[path.index(dep) :], dep]
-            if dep not in state and (cycle := visit(dep)) is not None:
-                return cycle
-        state[xid] = "black"
-        path.pop()
-        return None
-
-    for xid in edges:
-        if xid not in state and (cycle := visit(xid)) is not None:
-            return [f"tasks depend on each other in a cycle: {' -> '.join(cycle)}"]
-    return []
-
-
 def definition_problems(definition: Any) -> list[str]:
-    """Everything CDF would refuse in a version's definition, each naming the task and the problem."""
+    """Everything CDF would refuse in a version's definition, each starting with its path
+    (`workflow_definition.tasks[1] 'load': depends on 'extrct', ...`)."""
     if contains_unknown(definition):
         return []  # checked again once the preview's unknowns are known
     if not isinstance(definition, Mapping):
-        return ["workflow_definition must be an object with tasks (and an optional description)"]
-    problems = []
-    unknown = sorted(set(definition) - {"tasks", "description"})
-    if unknown:
-        problems.append(f"workflow_definition has unknown keys {unknown}; CDF knows tasks and description")
+        return [
+            "workflow_definition must be an object with tasks (and an optional description), "
+            f"got {describe(definition)}"
+        ]
+    problems = [
+        f"workflow_definition: {unknown_key(key, DEFINITION_KEYS, 'a definition')}"
+        for key in definition
+        if key not in DEFINITION_KEYS
+    ]
     description = definition.get("description")
     if description is not None and (not isinstance(description, str) or len(description) > MAX_DESCRIPTION):
-        problems.append(f"workflow_definition.description must be a string of at most {MAX_DESCRIPTION} characters")
+        problems.append(
+            f"workflow_definition.description must be a string of at most {MAX_DESCRIPTION} characters, "
+            f"got {describe(description)}"
+        )
     tasks = definition.get("tasks")
+    if tasks is None and any(closest(key, DEFINITION_KEYS) == "tasks" for key in definition):
+        return problems  # the misspelt key says it
     if not isinstance(tasks, list):
-        return [*problems, "workflow_definition.tasks is required and must be a list of task definitions"]
+        return [
+            *problems,
+            f"workflow_definition.tasks is required and must be a list of task definitions, got {describe(tasks)}",
+        ]
     if len(tasks) > MAX_TASKS:
-        problems.append(f"workflow_definition has {len(tasks)} tasks; CDF allows at most {MAX_TASKS}")
-    for index, task in enumerate(tasks):
-        problems.extend(_task_problems(task, index))
-    # Dependencies are checked among the tasks well-formed enough to have them, so all problems show at once.
-    linked = [
-        t
-        for t in tasks
-        if isinstance(t, Mapping)
-        and isinstance(t.get("externalId"), str)
-        and isinstance(t.get("dependsOn") or [], list)
-        and all(isinstance(d, Mapping) and isinstance(d.get("externalId"), str) for d in t.get("dependsOn") or [])
-    ]
-    problems.extend(_dependency_problems(linked))
-    return problems
+        problems.append(f"workflow_definition.tasks has {len(tasks)} tasks; CDF allows at most {MAX_TASKS} per version")
+    return problems + task_list_problems(tasks, "workflow_definition.tasks")
+
+
+def _normalized_task(raw: Any) -> Any:
+    if not isinstance(raw, Mapping):
+        return copy.deepcopy(raw)
+    task = {k: copy.deepcopy(v) for k, v in restore_integers(dict(raw)).items() if v is not None}
+    for key, default in TASK_DEFAULTS.items():
+        task.setdefault(key, copy.deepcopy(default))
+    if isinstance(task["dependsOn"], list):
+        task["dependsOn"] = [
+            {"externalId": d["externalId"]} if isinstance(d, Mapping) and "externalId" in d else d
+            for d in task["dependsOn"]
+        ]
+    task["parameters"] = with_defaults(task.get("type"), task.get("parameters"))
+    inner = inline_tasks(task.get("type"), task["parameters"])
+    if inner is not None:
+        task["parameters"]["subworkflow"]["tasks"] = [_normalized_task(t) for t in inner]
+    if task["parameters"] is None:
+        del task["parameters"]
+    return task
 
 
 def normalized_definition(definition: Mapping[str, Any]) -> dict[str, Any]:
-    """The definition as CDF stores it: integers restored and every default filled, in a stable order, so
-    that the provider's diff and CDF's reply compare equal when they mean the same."""
-    tasks = []
-    for raw in definition.get("tasks") or []:
-        task = {k: copy.deepcopy(v) for k, v in restore_integers(dict(raw)).items() if v is not None}
-        for key, default in TASK_DEFAULTS.items():
-            task.setdefault(key, copy.deepcopy(default))
-        task["dependsOn"] = [{"externalId": d["externalId"]} for d in task["dependsOn"]]
-        parameters = task.get("parameters")
-        if task.get("type") == "function" and isinstance(parameters, dict):
-            parameters["isAsyncComplete"] = parameters.get("isAsyncComplete") or False
-        tasks.append(task)
+    """The definition as CDF stores it: integers restored, nulls dropped and every default CDF fills filled in
+    (in each task, inline subworkflow tasks too), tasks in the order given. What is upserted, and what state
+    keeps; malformed parts (check refuses them) are kept as they are."""
+    raw = definition.get("tasks")
+    tasks = [_normalized_task(t) for t in raw] if isinstance(raw, list) else ([] if raw is None else raw)
     result: dict[str, Any] = {"tasks": tasks}
     if definition.get("description") is not None:
         result["description"] = definition["description"]
     return result
+
+
+def _order_key(item: Any) -> tuple[int, str]:
+    xid = item.get("externalId") if isinstance(item, Mapping) else None
+    return (0, xid) if isinstance(xid, str) else (1, repr(item))
+
+
+def _sorted_tasks(tasks: Any) -> Any:
+    if not isinstance(tasks, list):
+        return tasks
+    result = []
+    for task in tasks:
+        if isinstance(task, dict):
+            if isinstance(task.get("dependsOn"), list):
+                task["dependsOn"] = sorted(task["dependsOn"], key=_order_key)
+            inner = inline_tasks(task.get("type"), task.get("parameters"))
+            if inner is not None:
+                task["parameters"]["subworkflow"]["tasks"] = _sorted_tasks(inner)
+        result.append(task)
+    return sorted(result, key=_order_key)
+
+
+def comparable_definition(definition: Any) -> Any:
+    """The definition for comparison: `normalized_definition`, with tasks (also inline ones) and each task's
+    dependsOn sorted by external id. CDF may return tasks in another order (the Toolkit re-sorts before it
+    compares), and the order means nothing to CDF: dependencies decide when a task runs. Anything that is not a
+    definition (an unknown during a preview) is returned as it is."""
+    if not isinstance(definition, Mapping):
+        return definition
+    normalized = normalized_definition(definition)
+    normalized["tasks"] = _sorted_tasks(normalized["tasks"])
+    return normalized
 
 
 # Stand-ins for required values a preview does not know yet, so that everything else is still checked.
@@ -229,5 +213,15 @@ def validate_workflow(props: Mapping[str, Any]) -> tuple[WorkflowArgs | None, li
 
 
 def validate_version(props: Mapping[str, Any]) -> tuple[WorkflowVersionArgs | None, list[tuple[str, str]]]:
-    """Validate WorkflowVersion inputs: the model (None while anything is unknown) and (property, reason) failures."""
-    return pydantic_failures(WorkflowVersionArgs, props, _PLACEHOLDERS)
+    """Validate WorkflowVersion inputs: the model (None while anything is unknown) and (property, reason) failures.
+
+    A problem inside the definition is reported as ("", "<path>: <reason>"), e.g. ("", "workflow_definition.tasks[1]
+    'load': depends on 'extrct', ..."): the engine shows a failure on a named property after the property's whole
+    value, which would bury the reason, and with no property name it shows the reason alone.
+    """
+    definition = props.get("workflow_definition")
+    problems = [] if definition is None else definition_problems(definition)
+    if not problems:
+        return pydantic_failures(WorkflowVersionArgs, props, _PLACEHOLDERS)
+    _, failures = pydantic_failures(WorkflowVersionArgs, {**props, "workflow_definition": {"tasks": []}}, _PLACEHOLDERS)
+    return None, failures + [("", problem) for problem in problems]

@@ -5,9 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 
+def _parameters(xid: str, type_: str) -> dict[str, Any]:
+    """Valid parameters of each task type (an unknown type gets the function shape under its own name)."""
+    shapes: dict[str, dict[str, Any]] = {
+        "cdf": {"cdfRequest": {"resourcePath": "/assets/list", "method": "POST"}},
+        "dynamic": {"dynamic": {"tasks": "${plan.output.tasks}"}},
+        "subworkflow": {"subworkflow": {"workflowExternalId": f"{xid}-child", "version": "1"}},
+        "simulation": {"simulation": {"routineExternalId": f"{xid}-routine"}},
+        "functionApp": {"functionApp": {"externalId": f"{xid}-app", "path": "/run"}},
+    }
+    return shapes.get(type_, {type_: {"externalId": f"{xid}-{type_}"}})
+
+
 def _task(xid: str, type_: str = "function", **extra: Any) -> dict[str, Any]:
-    parameters: dict[str, Any] = {type_: {"externalId": f"{xid}-{type_}"}}
-    task: dict[str, Any] = {"externalId": xid, "type": type_, "parameters": parameters}
+    task: dict[str, Any] = {"externalId": xid, "type": type_, "parameters": _parameters(xid, type_)}
     task.update(extra)
     return task
 

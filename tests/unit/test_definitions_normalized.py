@@ -81,7 +81,7 @@ def test_key_order_and_explicit_defaults_do_not_change_the_canonical_form() -> N
                 "dependsOn": [],
                 "onFailure": "abortWorkflow",
                 "retries": 3.0,
-                "parameters": {"cdf": {"externalId": "extract-cdf"}},
+                "parameters": {"cdfRequest": {"resourcePath": "/assets/list", "method": "POST"}},
                 "type": "cdf",
                 "externalId": "extract",
             },
