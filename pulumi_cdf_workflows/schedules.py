@@ -9,6 +9,7 @@ typo fails `pulumi preview` and the outputs say when the trigger fires next with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -28,10 +29,30 @@ from pulumi_cdf_workflows.inputs import (
     pydantic_failures,
     restore_integers,
 )
+from pulumi_cdf_workflows.suggestions import describe, did_you_mean, unknown_key
 
+SCHEDULE_KEYS = ("triggerType", "cronExpression", "timezone")
+DATA_MODELING_KEYS = ("triggerType", "dataModelingQuery", "batchSize", "batchTimeout")
+RECORD_STREAM_KEYS = (
+    "triggerType",
+    "streamExternalId",
+    "filter",
+    "sources",
+    "initializeCursor",
+    "batchSize",
+    "batchTimeout",
+)
+# dataModeling: the API spec's ranges (the Toolkit's 100-1000 and 60-86400 are stricter; the wider is taken).
 BATCH_SIZE = (1, 1000)
 BATCH_TIMEOUT_SECONDS = (10, 86_400)
 QUERY_ENTRIES = (1, 50)
+# recordStream: the Toolkit's `RecordStreamTriggerRule` (newer than the spec copy; no other source found).
+RECORD_BATCH_SIZE = (1, 100)
+RECORD_BATCH_TIMEOUT_SECONDS = (10, 86_400)
+STREAM_EXTERNAL_ID = re.compile(r"[a-z]([a-z0-9_-]{0,98}[a-z0-9])?")
+SOURCE_PROPERTIES = (1, 1000)
+TRIGGER_TYPES = ("schedule", "dataModeling", "recordStream")
+_KINDS = "'schedule', 'dataModeling' or 'recordStream'"
 
 
 def _in(value: Any, bounds: tuple[int, int]) -> bool:
@@ -46,46 +67,47 @@ def _zone(name: Any) -> ZoneInfo | None:
         return None
 
 
-_KINDS = "'schedule', 'dataModeling' or 'recordStream'"
+def _unknown_keys(rule: Mapping[str, Any], known: tuple[str, ...], kind: str) -> list[str]:
+    return [f"trigger_rule: {unknown_key(k, known[1:], f'a {kind} rule')}" for k in rule if k not in known]
 
 
 def rule_problems(rule: Any) -> list[str]:
-    """What CDF would refuse in a trigger rule, in words that name the field and the limit."""
+    """What CDF would refuse in a trigger rule, each starting with its path (`trigger_rule.batchSize ...`) and
+    naming the limit and the value."""
     if contains_unknown(rule):
         return []
     if not isinstance(rule, Mapping):
-        return [f"trigger_rule must be an object with triggerType ({_KINDS})"]
+        return [f"trigger_rule must be an object with triggerType ({_KINDS}), got {describe(rule)}"]
     kind = rule.get("triggerType")
     if kind == "schedule":
-        return _schedule_problems(rule)
+        return _unknown_keys(rule, SCHEDULE_KEYS, kind) + _schedule_problems(rule)
     if kind == "dataModeling":
-        return _data_modeling_problems(rule) + _batch_problems(rule)
+        batch = _batch_problems(rule, BATCH_SIZE, BATCH_TIMEOUT_SECONDS)
+        return _unknown_keys(rule, DATA_MODELING_KEYS, kind) + _data_modeling_problems(rule) + batch
     if kind == "recordStream":
-        return _record_stream_problems(rule) + _batch_problems(rule)
-    return [f"triggerType must be {_KINDS}, got {kind!r}"]
+        batch = _batch_problems(rule, RECORD_BATCH_SIZE, RECORD_BATCH_TIMEOUT_SECONDS)
+        return _unknown_keys(rule, RECORD_STREAM_KEYS, kind) + _record_stream_problems(rule) + batch
+    return [f"trigger_rule.triggerType must be {_KINDS}, got {describe(kind)}{did_you_mean(kind, TRIGGER_TYPES)}"]
 
 
 def _schedule_problems(rule: Mapping[str, Any]) -> list[str]:
     problems = []
-    unknown = sorted(set(rule) - {"triggerType", "cronExpression", "timezone"})
-    if unknown:
-        problems.append(f"a schedule rule has unknown keys {unknown}; CDF knows cronExpression and timezone")
     zone = rule.get("timezone", "UTC")
     if not isinstance(zone, str) or not zone.strip() or _zone(zone) is None:
-        problems.append(f"timezone {zone!r} is not an IANA time zone (e.g. 'Europe/Oslo')")
+        problems.append(f"trigger_rule.timezone {zone!r} is not an IANA time zone (e.g. 'Europe/Oslo')")
     expression = rule.get("cronExpression")
     if not isinstance(expression, str) or not expression.strip():
-        problems.append("a schedule rule needs cronExpression, e.g. '0 2 * * 1' (02:00 every Monday)")
+        problems.append("trigger_rule: a schedule rule needs cronExpression, e.g. '0 2 * * 1' (02:00 every Monday)")
     elif len(expression.split()) != 5:
         problems.append(
-            f"cronExpression {expression!r} is not a valid cron expression: CDF takes 5 fields "
+            f"trigger_rule.cronExpression {expression!r} is not a valid cron expression: CDF takes 5 fields "
             "(minute hour day-of-month month day-of-week), no seconds"
         )
     else:
         try:
             CronSim(expression, datetime.now(timezone.utc))
         except CronSimError as exc:
-            problems.append(f"cronExpression {expression!r} is not a valid cron expression: {exc}")
+            problems.append(f"trigger_rule.cronExpression {expression!r} is not a valid cron expression: {exc}")
     return problems
 
 
@@ -93,44 +115,94 @@ def _data_modeling_problems(rule: Mapping[str, Any]) -> list[str]:
     problems = []
     query = rule.get("dataModelingQuery")
     if not isinstance(query, Mapping):
-        return ["a dataModeling rule needs dataModelingQuery with `with` and `select`"]
+        return [
+            f"trigger_rule: a dataModeling rule needs dataModelingQuery with `with` and `select`, got {describe(query)}"
+        ]
     for part in ("with", "select"):
         entries = query.get(part)
         if not isinstance(entries, Mapping) or not QUERY_ENTRIES[0] <= len(entries) <= QUERY_ENTRIES[1]:
-            problems.append(f"dataModelingQuery.{part} must hold {QUERY_ENTRIES[0]} to {QUERY_ENTRIES[1]} entries")
+            got = f"{len(entries)} entries" if isinstance(entries, Mapping) else describe(entries)
+            problems.append(
+                f"trigger_rule.dataModelingQuery.{part} must hold {QUERY_ENTRIES[0]} to {QUERY_ENTRIES[1]} entries, "
+                f"got {got}"
+            )
     if _in(rule.get("batchSize"), BATCH_SIZE) and isinstance(query.get("with"), Mapping):
-        # CDF: every result set that `select` reads must be fetched in batches of batchSize.
+        # Every result set that `select` reads must be fetched in batches of batchSize.
         batch = restore_integers(rule["batchSize"])
         for name in query.get("select") or {}:
             entry = query["with"].get(name)
             if not isinstance(entry, Mapping):
-                problems.append(f"dataModelingQuery.select.{name} has no dataModelingQuery.with.{name}")
+                problems.append(f"trigger_rule.dataModelingQuery.select.{name} has no dataModelingQuery.with.{name}")
             elif restore_integers(entry.get("limit")) != batch:
-                problems.append(f"dataModelingQuery.with.{name}.limit must equal batchSize ({batch})")
+                problems.append(
+                    f"trigger_rule.dataModelingQuery.with.{name}.limit must equal batchSize ({batch}), "
+                    f"got {describe(restore_integers(entry.get('limit')))}"
+                )
+    return problems
+
+
+def _source_problems(sources: Any) -> list[str]:
+    if not isinstance(sources, list):
+        return [f"trigger_rule.sources must be a list of {{source, properties}} objects, got {describe(sources)}"]
+    problems = []
+    low, high = SOURCE_PROPERTIES
+    for index, entry in enumerate(sources):
+        at = f"trigger_rule.sources[{index}]"
+        if not isinstance(entry, Mapping):
+            problems.append(f"{at} must be an object {{source, properties}}, got {describe(entry)}")
+            continue
+        problems += [
+            f"{at}: {unknown_key(k, ('source', 'properties'), 'a source')}"
+            for k in entry
+            if k not in ("source", "properties")
+        ]
+        if not isinstance(entry.get("source"), Mapping):
+            problems.append(
+                f"{at}.source must be a container reference {{space, externalId}}, got {describe(entry.get('source'))}"
+            )
+        properties = entry.get("properties")
+        if (
+            not isinstance(properties, list)
+            or not low <= len(properties) <= high
+            or not all(isinstance(p, str) for p in properties)
+        ):
+            got = f"{len(properties)} entries" if isinstance(properties, list) else describe(properties)
+            problems.append(f'{at}.properties must list {low} to {high} property names ("*" for all), got {got}')
     return problems
 
 
 def _record_stream_problems(rule: Mapping[str, Any]) -> list[str]:
-    # Newer than the API spec this package was written against; shapes follow cognite-sdk's
-    # WorkflowRecordStreamTriggerRule, and the batch limits are taken to be dataModeling's.
     problems = []
     stream = rule.get("streamExternalId")
-    if not isinstance(stream, str) or not stream.strip() or len(stream) > 255:
-        problems.append("a recordStream rule needs streamExternalId, the external id of a stream (≤ 255 characters)")
-    for name, kind in (("filter", Mapping), ("sources", list), ("initializeCursor", str)):
-        if rule.get(name) is not None and not isinstance(rule[name], kind):
-            problems.append(f"recordStream {name} must be {'an object' if kind is Mapping else 'a ' + kind.__name__}")
+    if not isinstance(stream, str) or STREAM_EXTERNAL_ID.fullmatch(stream) is None:
+        shown = "" if stream is None else f", got {describe(stream)}"
+        problems.append(
+            "trigger_rule: a recordStream rule needs streamExternalId, the external id of a stream: 1 to 100 "
+            "characters, lower-case letters, digits, '_' and '-', starting with a letter and not ending with "
+            f"'_' or '-'{shown}"
+        )
+    if rule.get("filter") is not None and not isinstance(rule["filter"], Mapping):
+        problems.append(f"trigger_rule.filter must be an object, got {describe(rule['filter'])}")
+    if rule.get("sources") is not None:
+        problems += _source_problems(rule["sources"])
+    if rule.get("initializeCursor") is not None and not isinstance(rule["initializeCursor"], str):
+        problems.append(
+            f"trigger_rule.initializeCursor must be a string such as '6h-ago', got {describe(rule['initializeCursor'])}"
+        )
     return problems
 
 
-def _batch_problems(rule: Mapping[str, Any]) -> list[str]:
+def _batch_problems(rule: Mapping[str, Any], size: tuple[int, int], seconds: tuple[int, int]) -> list[str]:
     problems = []
-    if not _in(rule.get("batchSize"), BATCH_SIZE):
-        problems.append(f"batchSize must be a whole number from {BATCH_SIZE[0]} to {BATCH_SIZE[1]}")
-    if not _in(rule.get("batchTimeout"), BATCH_TIMEOUT_SECONDS):
+    if not _in(rule.get("batchSize"), size):
         problems.append(
-            f"batchTimeout must be a whole number of seconds from {BATCH_TIMEOUT_SECONDS[0]} "
-            f"to {BATCH_TIMEOUT_SECONDS[1]}"
+            f"trigger_rule.batchSize must be a whole number from {size[0]} to {size[1]}, "
+            f"got {describe(restore_integers(rule.get('batchSize')))}"
+        )
+    if not _in(rule.get("batchTimeout"), seconds):
+        problems.append(
+            f"trigger_rule.batchTimeout must be a whole number of seconds from {seconds[0]} to {seconds[1]}, "
+            f"got {describe(restore_integers(rule.get('batchTimeout')))}"
         )
     return problems
 
@@ -196,10 +268,20 @@ _PLACEHOLDERS: dict[str, Any] = {
 
 
 def validate_trigger(props: Mapping[str, Any]) -> tuple[TriggerArgs | None, list[tuple[str, str]]]:
-    """Validate WorkflowTrigger inputs: the model (None while anything is unknown) and (property, reason) failures."""
+    """Validate WorkflowTrigger inputs: the model (None while anything is unknown) and (property, reason) failures.
+
+    A problem inside the rule is reported as ("", "trigger_rule.<path> ..."): the engine shows a failure on a
+    named property after the property's whole value, which would bury the reason.
+    """
     props = dict(props)
     credentials_unknown = contains_unknown(props.get("client_credentials"))
     if credentials_unknown:
         props["client_credentials"] = None  # checked once known; a preview must not refuse it
+    rule = props.get("trigger_rule")
+    problems = [] if rule is None else rule_problems(rule)
+    if problems:
+        props["trigger_rule"] = _PLACEHOLDERS["trigger_rule"]
     args, failures = pydantic_failures(TriggerArgs, props, _PLACEHOLDERS)
+    if problems:
+        return None, failures + [("", problem) for problem in problems]
     return (None if credentials_unknown else args), failures

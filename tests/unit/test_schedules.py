@@ -63,7 +63,7 @@ def test_a_query_of_fifty_with_and_fifty_select_entries_is_accepted() -> None:
 def test_an_invalid_cron_expression_is_refused_naming_it(cron: str) -> None:
     problems = rule_problems(_schedule(cron, timezone="Europe/Oslo"))
     assert len(problems) == 1, problems
-    assert problems[0].startswith(f"cronExpression {cron!r} is not a valid cron expression")
+    assert problems[0].startswith(f"trigger_rule.cronExpression {cron!r} is not a valid cron expression")
 
 
 def test_the_cron_refusal_says_which_field_is_wrong() -> None:
@@ -74,7 +74,7 @@ def test_the_cron_refusal_says_which_field_is_wrong() -> None:
 @pytest.mark.parametrize("cron", ["", "   "])
 def test_an_empty_cron_expression_is_refused_asking_for_cron_expression(cron: str) -> None:
     assert rule_problems(_schedule(cron)) == [
-        "a schedule rule needs cronExpression, e.g. '0 2 * * 1' (02:00 every Monday)"
+        "trigger_rule: a schedule rule needs cronExpression, e.g. '0 2 * * 1' (02:00 every Monday)"
     ]
 
 
@@ -87,7 +87,7 @@ def test_a_schedule_rule_without_cron_expression_is_refused() -> None:
 @pytest.mark.parametrize("tz", ["Mars/Olympus", "Europe", "europe/oslo", "UTC ", "../etc/passwd"])
 def test_an_unknown_time_zone_is_refused_naming_it(tz: str) -> None:
     problems = rule_problems(_schedule(timezone=tz))
-    assert problems == [f"timezone {tz!r} is not an IANA time zone (e.g. 'Europe/Oslo')"]
+    assert problems == [f"trigger_rule.timezone {tz!r} is not an IANA time zone (e.g. 'Europe/Oslo')"]
 
 
 def test_a_bad_time_zone_and_a_bad_cron_are_both_reported() -> None:
@@ -100,35 +100,53 @@ def test_a_bad_time_zone_and_a_bad_cron_are_both_reported() -> None:
 def test_unknown_keys_in_a_schedule_rule_are_refused_listing_the_keys_cdf_knows() -> None:
     problems = rule_problems(_schedule(cron_expression="0 2 * * *", tz="Europe/Oslo"))
     assert problems == [
-        "a schedule rule has unknown keys ['cron_expression', 'tz']; CDF knows cronExpression and timezone"
+        "trigger_rule: unknown key 'cron_expression' (a schedule rule takes cronExpression, timezone); "
+        "did you mean 'cronExpression'?",
+        "trigger_rule: unknown key 'tz' (a schedule rule takes cronExpression, timezone)",
     ]
 
 
-@pytest.mark.parametrize(("kind", "shown"), [("cron", "'cron'"), ("Schedule", "'Schedule'"), (None, "None")])
+def test_an_unknown_key_in_a_data_modeling_rule_is_refused_with_the_key_meant() -> None:
+    assert rule_problems(_data_modeling(batchTimout=60)) == [
+        "trigger_rule: unknown key 'batchTimout' (a dataModeling rule takes dataModelingQuery, batchSize, "
+        "batchTimeout); did you mean 'batchTimeout'?"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "shown"), [("cron", "'cron'"), ("Schedule", "'Schedule'; did you mean 'schedule'?"), (None, "None")]
+)
 def test_an_unknown_trigger_type_is_refused_naming_it(kind: Any, shown: str) -> None:
     problems = rule_problems({"triggerType": kind, "cronExpression": "0 2 * * *"})
-    assert problems == [f"triggerType must be 'schedule', 'dataModeling' or 'recordStream', got {shown}"]
+    assert problems == [f"trigger_rule.triggerType must be 'schedule', 'dataModeling' or 'recordStream', got {shown}"]
 
 
-@pytest.mark.parametrize("rule", ["0 2 * * *", None, ["schedule"]])
-def test_a_rule_that_is_not_an_object_is_refused(rule: Any) -> None:
+@pytest.mark.parametrize(
+    ("rule", "shown"), [("0 2 * * *", "'0 2 * * *'"), (None, "None"), (["schedule"], "['schedule']")]
+)
+def test_a_rule_that_is_not_an_object_is_refused(rule: Any, shown: str) -> None:
     assert rule_problems(rule) == [
-        "trigger_rule must be an object with triggerType ('schedule', 'dataModeling' or 'recordStream')"
+        f"trigger_rule must be an object with triggerType ('schedule', 'dataModeling' or 'recordStream'), got {shown}"
     ]
 
 
 # --- dataModeling refusals --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [0.0, 1001.0, 1.5, -1.0, True, "100", None])
-def test_a_batch_size_outside_1_to_1000_is_refused(size: Any) -> None:
-    assert rule_problems(_data_modeling(batchSize=size)) == ["batchSize must be a whole number from 1 to 1000"]
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [(0.0, "0"), (1001.0, "1001"), (1.5, "1.5"), (-1.0, "-1"), (True, "True"), ("100", "'100'"), (None, "None")],
+)
+def test_a_batch_size_outside_1_to_1000_is_refused(size: Any, shown: str) -> None:
+    assert rule_problems(_data_modeling(batchSize=size)) == [
+        f"trigger_rule.batchSize must be a whole number from 1 to 1000, got {shown}"
+    ]
 
 
-@pytest.mark.parametrize("seconds", [9.0, 86_401.0, 60.5, None])
-def test_a_batch_timeout_outside_10_to_86400_seconds_is_refused(seconds: Any) -> None:
+@pytest.mark.parametrize(("seconds", "shown"), [(9.0, "9"), (86_401.0, "86401"), (60.5, "60.5"), (None, "None")])
+def test_a_batch_timeout_outside_10_to_86400_seconds_is_refused(seconds: Any, shown: str) -> None:
     assert rule_problems(_data_modeling(batchTimeout=seconds)) == [
-        "batchTimeout must be a whole number of seconds from 10 to 86400"
+        f"trigger_rule.batchTimeout must be a whole number of seconds from 10 to 86400, got {shown}"
     ]
 
 
@@ -144,18 +162,20 @@ def test_a_batch_timeout_outside_10_to_86400_seconds_is_refused(seconds: Any) ->
 )
 def test_with_and_select_must_hold_1_to_50_entries(query: dict[str, Any], part: str) -> None:
     problems = rule_problems(_data_modeling(dataModelingQuery=query))
-    assert f"dataModelingQuery.{part} must hold 1 to 50 entries" in problems
+    assert any(p.startswith(f"trigger_rule.dataModelingQuery.{part} must hold 1 to 50 entries, got") for p in problems)
 
 
 def test_a_select_of_fifty_one_entries_is_refused() -> None:
     problems = rule_problems(_data_modeling(dataModelingQuery=_query(50, 51)))
-    assert "dataModelingQuery.select must hold 1 to 50 entries" in problems
+    assert "trigger_rule.dataModelingQuery.select must hold 1 to 50 entries, got 51 entries" in problems
 
 
 def test_a_data_modeling_rule_without_a_query_is_refused() -> None:
     rule = _data_modeling()
     del rule["dataModelingQuery"]
-    assert rule_problems(rule) == ["a dataModeling rule needs dataModelingQuery with `with` and `select`"]
+    assert rule_problems(rule) == [
+        "trigger_rule: a dataModeling rule needs dataModelingQuery with `with` and `select`, got None"
+    ]
 
 
 def test_every_data_modeling_problem_is_reported_at_once() -> None:
@@ -262,32 +282,6 @@ def test_a_batch_rule_says_when_it_fires_in_words_and_has_no_next_firing() -> No
     assert str(described["schedule"]).startswith("When instances match its data-modeling query: in batches of up to")
 
 
-# --- recordStream refusals --------------------------------------------------------------------------------
-
-
-def test_a_valid_record_stream_rule_passes() -> None:
-    rule = {
-        "triggerType": "recordStream",
-        "streamExternalId": "readings",
-        "batchSize": 100.0,
-        "batchTimeout": 60.0,
-        "filter": {"equals": {"property": ["space"], "value": "plant"}},
-        "sources": [{"type": "container", "space": "plant", "externalId": "Reading"}],
-        "initializeCursor": "6h-ago",
-    }
-    assert rule_problems(rule) == []
-
-
-def test_a_record_stream_rule_names_each_problem() -> None:
-    rule = {"triggerType": "recordStream", "batchSize": 0, "batchTimeout": 5, "sources": {"not": "a list"}}
-    assert rule_problems(rule) == [
-        "a recordStream rule needs streamExternalId, the external id of a stream (≤ 255 characters)",
-        "recordStream sources must be a list",
-        "batchSize must be a whole number from 1 to 1000",
-        "batchTimeout must be a whole number of seconds from 10 to 86400",
-    ]
-
-
 # --- found by these tests, fixed ------------------------------------------------------------------------
 
 
@@ -309,5 +303,5 @@ def test_a_data_modeling_select_must_read_a_with_entry_fetched_in_batches() -> N
         "batchTimeout": 60,
     }
     problems = rule_problems(rule)
-    assert "dataModelingQuery.with.a.limit must equal batchSize (100)" in problems
-    assert "dataModelingQuery.select.b has no dataModelingQuery.with.b" in problems
+    assert "trigger_rule.dataModelingQuery.with.a.limit must equal batchSize (100), got 50" in problems
+    assert "trigger_rule.dataModelingQuery.select.b has no dataModelingQuery.with.b" in problems
