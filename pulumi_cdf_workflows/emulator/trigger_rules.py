@@ -6,6 +6,7 @@ Pure functions of a rule and times (epoch ms); the trigger API and the firing li
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,11 +14,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cronsim import CronSim, CronSimError
 
 from pulumi_cdf_workflows.emulator.exceptions import BadRequest
-from pulumi_cdf_workflows.emulator.validation import validate_identifier
 
 MAX_QUERY_ENTRIES = 50
-BATCH_SIZE_RANGE = range(1, 1001)  # the spec's ranges; the toolkit's stricter ones are its own
+# dataModeling: batchSize 1..1000 and batchTimeout 10..86400 s [OAS]. The toolkit's validator says 100..1000 and
+# 60..86400 (yaml_classes/workflow_trigger.py DataModelingTrigger); the spec's wider ranges are taken.
+BATCH_SIZE_RANGE = range(1, 1001)
 BATCH_TIMEOUT_RANGE = range(10, 86401)
+# recordStream is newer than the spec copy; its only public bounds are the toolkit's RecordStreamTriggerRule:
+# batchSize 1..100 and batchTimeout 10..86400, streamExternalId 1..100 characters matching the pattern below.
+# guess: the toolkit writes the batch bounds as min_length/max_length on integers (which pydantic does not enforce
+# on ints), so whether CDF holds exactly these bounds is unconfirmed.
+STREAM_BATCH_SIZE_RANGE = range(1, 101)
+STREAM_BATCH_TIMEOUT_RANGE = range(10, 86401)
+STREAM_EXTERNAL_ID = re.compile(r"^[a-z]([a-z0-9_-]{0,98}[a-z0-9])?$")
+MAX_SOURCE_PROPERTIES = 1000  # [TOOLKIT RecordSource.properties: 1..1000]
 BATCH_RULES = frozenset({"dataModeling", "recordStream"})
 
 
@@ -84,24 +94,57 @@ def _data_modeling_rule(rule: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _stream_sources(value: Any) -> list[dict[str, Any]]:
+    """`[{source: {container id}, properties: [1..1000 names]}]` [SDK WorkflowRecordStreamSourceSelector; TOOLKIT]."""
+    if not isinstance(value, list):
+        raise BadRequest("triggerRule.sources must be a list of {source, properties} objects")
+    for i, entry in enumerate(value):
+        properties = entry.get("properties") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or not isinstance(entry.get("source"), dict):
+            raise BadRequest(f"triggerRule.sources[{i}] must be an object with a source (a container reference)")
+        if (
+            not isinstance(properties, list)
+            or not 1 <= len(properties) <= MAX_SOURCE_PROPERTIES
+            or not all(isinstance(p, str) for p in properties)
+        ):
+            raise BadRequest(
+                f"triggerRule.sources[{i}].properties must list 1 to {MAX_SOURCE_PROPERTIES} property names"
+            )
+    return copy.deepcopy(value)
+
+
 def _record_stream_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    # Newer than the spec copy: the limits of dataModeling are assumed [INFERRED].
+    stream = rule.get("streamExternalId")
+    if not isinstance(stream, str) or not STREAM_EXTERNAL_ID.match(stream):
+        raise BadRequest(
+            "triggerRule.streamExternalId must be 1 to 100 characters of lower-case letters, digits, _ and -, "
+            f"starting with a letter and not ending with _ or - (pattern {STREAM_EXTERNAL_ID.pattern}), got {stream!r}"
+        )
     stored: dict[str, Any] = {
         "triggerType": "recordStream",
-        "streamExternalId": validate_identifier(rule.get("streamExternalId"), "triggerRule.streamExternalId"),
-        "batchSize": _batch(rule, "batchSize", BATCH_SIZE_RANGE),
-        "batchTimeout": _batch(rule, "batchTimeout", BATCH_TIMEOUT_RANGE),
+        "streamExternalId": stream,
+        "batchSize": _batch(rule, "batchSize", STREAM_BATCH_SIZE_RANGE),
+        "batchTimeout": _batch(rule, "batchTimeout", STREAM_BATCH_TIMEOUT_RANGE),
     }
-    for name, kind in (("filter", dict), ("sources", list), ("initializeCursor", str)):
-        if rule.get(name) is not None:
-            if not isinstance(rule[name], kind):
-                raise BadRequest(f"triggerRule.{name} must be a {kind.__name__}")
-            stored[name] = copy.deepcopy(rule[name])
+    # guess: the toolkit requires filter and sources, the SDK makes both optional; optional (the wider) is taken.
+    if rule.get("filter") is not None:
+        if not isinstance(rule["filter"], dict):
+            raise BadRequest("triggerRule.filter must be an object (a records filter)")
+        stored["filter"] = copy.deepcopy(rule["filter"])
+    if rule.get("sources") is not None:
+        stored["sources"] = _stream_sources(rule["sources"])
+    if rule.get("initializeCursor") is not None:
+        if not isinstance(rule["initializeCursor"], str):
+            raise BadRequest("triggerRule.initializeCursor must be a string such as 6h-ago")
+        stored["initializeCursor"] = rule["initializeCursor"]
+    # guess: when initializeCursor is omitted, syncing starts now ("0d-ago") [SDK docstring]; whether CDF writes
+    # that default back is unknown, so it is not filled.
     return stored
 
 
 def validate_trigger_rule(rule: Any) -> dict[str, Any]:
     """The rule as stored and returned (timezone filled, unknown keys dropped)."""
+    # guess: unknown keys in a rule are dropped, not refused (no source says which).
     if not isinstance(rule, dict):
         raise BadRequest("triggerRule must be an object with a triggerType")
     trigger_type = rule.get("triggerType")

@@ -68,7 +68,10 @@ class TriggerBackend(ExecutionRunner):
                 existing.last_updated_time = max(now, existing.last_updated_time + 1)
             existing.input = copy.deepcopy(trigger_input)
             existing.metadata = dict(metadata) if metadata is not None else None
-            existing.checked_until = now  # a new rule fires from now on, never for the past
+            # A new rule fires from its lastUpdatedTime on, never for the past: a client can compute the next firing
+            # from the timestamp CDF returns. guess: CDF's exact start point is undocumented ("the API may adjust the
+            # exact timing of cron job executions" [TOOLKIT ScheduleTrigger]).
+            existing.checked_until = existing.last_updated_time
             return [existing]
 
     def list_triggers(
@@ -239,7 +242,14 @@ class TriggerBackend(ExecutionRunner):
                 f"Workflow version {trigger.workflow_external_id!r} version {trigger.workflow_version!r} not found"
             )
         else:
-            # A trigger's executions get its input plus the version it targets [SDK-IT; DOCS].
+            # A trigger's executions get its input plus the version it targets, the version winning over an input key
+            # of that name. Sources: cognite-sdk-python tests/tests_integration/test_api/test_workflows.py
+            # TestWorkflowTriggers.test_trigger_run_history ("version gets appended to input when executed by a
+            # trigger": it sets input["version"] and compares with the execution's input; the test is marked skip,
+            # as no history came back in time), and docs.cognite.com/cdf/data_workflows/triggers ("System input:
+            # Metadata added by the system, for instance ${workflow.input.version}"; "Scheduled triggers pass only the
+            # static input data you define when you create a trigger, and system metadata, such as workflow
+            # version"). Batch triggers add their matches as `items` [same page: ${workflow.input.items}].
             run_input = {**(trigger.input or {}), "version": trigger.workflow_version, **(extra_input or {})}
             run.execution_id = self._launch(trigger.project, version, run_input, trigger.metadata or {}).id
         trigger.runs.append(run)

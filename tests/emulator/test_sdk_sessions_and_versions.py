@@ -1,5 +1,5 @@
-"""Fidelity: the official cognite-sdk's sessions API (list, retrieve, revoke) and version upserts with every task
-type, against the emulator; every reply parses into the SDK's data classes."""
+"""Fidelity: the official cognite-sdk's sessions API (list, retrieve, revoke), version upserts with every task
+type and record-stream triggers, against the emulator; every reply parses into the SDK's data classes."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from cognite.client.data_classes.workflows import (
     TransformationTaskParameters,
     UnknownWorkflowTaskParameters,
     WorkflowDefinitionUpsert,
+    WorkflowRecordStreamTriggerRule,
     WorkflowTask,
+    WorkflowTriggerUpsert,
     WorkflowVersionId,
     WorkflowVersionUpsert,
 )
@@ -123,3 +125,20 @@ def test_a_typo_in_parameters_is_an_api_error_400(client: CogniteClient) -> None
         client.workflows.versions.upsert(upsert)
     assert refused.value.code == 400 and "isAsyncCompleted" in refused.value.message
     assert client.workflows.versions.retrieve(WorkflowVersionId("sdk-typo", "1")) is None
+
+
+# ----- record-stream triggers
+
+
+def test_a_record_stream_trigger_round_trips_and_its_bounds_are_enforced(client: CogniteClient) -> None:
+    rule = WorkflowRecordStreamTriggerRule("readings", batch_size=100, batch_timeout=60, initialize_cursor="6h-ago")
+    upsert = WorkflowTriggerUpsert("on-readings", rule, "wf", "1")
+    created = client.workflows.triggers.upsert(upsert)
+    assert isinstance(created.trigger_rule, WorkflowRecordStreamTriggerRule)
+    assert created.trigger_rule.dump() == rule.dump()
+    [listed] = [t for t in client.workflows.triggers.list(limit=-1) if t.external_id == "on-readings"]
+    assert listed.trigger_rule.dump() == rule.dump()
+    too_big = WorkflowTriggerUpsert("too-big", WorkflowRecordStreamTriggerRule("readings", 101, 60), "wf", "1")
+    with pytest.raises(CogniteAPIError) as refused:
+        client.workflows.triggers.upsert(too_big)
+    assert refused.value.code == 400 and "batchSize" in refused.value.message
