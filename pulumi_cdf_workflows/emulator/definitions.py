@@ -25,8 +25,9 @@ MAX_DESCRIPTION = 500  # [OAS; TOOLKIT]
 # guess: the spec copy says timeout 100..43200 s, the toolkit 60..86400 s; the wider range is taken.
 TIMEOUT_RANGE = range(60, 86401)
 RETRIES_RANGE = range(0, 11)  # [OAS; DOCS task types: "any value from 0 to 10"]
-# The defaults CDF fills and returns in every task [OAS; SDK WorkflowTask; DOCS task types; toolkit#1814 and
-# toolkit#1758, whose fixes ignore exactly these values when they come back from CDF].
+# The defaults CDF fills and returns in every task [OAS; SDK WorkflowTask; DOCS task types; toolkit
+# cruds/_resource_cruds/workflow.py WorkflowVersionCRUD.dump_resource (toolkit#1525, #1814), which ignores exactly
+# retries 3, timeout 3600, onFailure abortWorkflow and dependsOn [] when they come back from CDF].
 DEFAULT_RETRIES = 3
 DEFAULT_TIMEOUT = 3600
 DEFAULT_ON_FAILURE = "abortWorkflow"

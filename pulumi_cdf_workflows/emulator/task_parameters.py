@@ -8,7 +8,8 @@ Written from CDF's public sources, never from this project's provider:
   SubworkflowReferenceParameters, SimulationTaskParameters) and `data_classes/simulators/runs.py`
   (SimulationInputOverride);
 - TOOLKIT: cognitedata/toolkit `cognite_toolkit/_cdf_tk/yaml_classes/workflow_version.py`, whose models refuse
-  unknown keys (`extra="forbid"` in `yaml_classes/base.py`), and its fix toolkit#1758.
+  unknown keys (`extra="forbid"` in `yaml_classes/base.py`), and `cruds/_resource_cruds/workflow.py`
+  (WorkflowVersionCRUD.dump_resource: the defaults CDF returns, which it ignores when comparing; toolkit#1758).
 
 Unknown keys inside `parameters` and inside the per-type object are refused with 400.
 # guess: CDF's wording for these refusals is not in any public source; the messages here are the emulator's own.
@@ -116,18 +117,19 @@ def _transformation(t: _Task, parameters: dict[str, Any]) -> dict[str, Any]:
     t.known(transformation, path, ("externalId", "concurrencyPolicy", "useTransformationCredentials"))
     external_id = t.string(transformation.get("externalId"), f"{path}.externalId")
     policy = transformation.get("concurrencyPolicy")
-    # CDF writes both defaults back: the toolkit had to ignore them to stop redeploying unchanged versions
-    # (toolkit#1758, commit 29f566a30, tested against CDF); the SDK loads them with the same defaults.
+    credentials = transformation.get("useTransformationCredentials")
+    # CDF writes both defaults back: the toolkit ignores exactly these values when they come back from CDF, to stop
+    # redeploying unchanged versions (toolkit#1758; cognite_toolkit/_cdf_tk/cruds/_resource_cruds/workflow.py
+    # WorkflowVersionCRUD.dump_resource); the SDK loads them with the same defaults.
     return {
         "transformation": {
             "externalId": external_id,
-            "concurrencyPolicy": "fail" if policy is None else t.choice(policy, f"{path}.concurrencyPolicy",
-                                                                         CONCURRENCY_POLICIES),
-            "useTransformationCredentials": t.boolean(
-                transformation.get("useTransformationCredentials"), f"{path}.useTransformationCredentials", False
-            ),
+            "concurrencyPolicy": "fail"
+            if policy is None
+            else t.choice(policy, f"{path}.concurrencyPolicy", CONCURRENCY_POLICIES),
+            "useTransformationCredentials": t.boolean(credentials, f"{path}.useTransformationCredentials", False),
         }
-    }  # fmt: skip
+    }
 
 
 def _cdf(t: _Task, parameters: dict[str, Any]) -> dict[str, Any]:
