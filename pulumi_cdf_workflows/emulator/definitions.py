@@ -13,6 +13,7 @@ from pulumi_cdf_workflows.emulator.task_parameters import check_parameters
 from pulumi_cdf_workflows.emulator.validation import validate_identifier
 
 # guess: `functionApp` is newer than the spec copy and behind a feature flag in the toolkit; it is accepted.
+# guess: the toolkit's CDFTask names its type "cdfRequest" where the spec and the SDK say "cdf"; only "cdf" is taken.
 TASK_TYPES = ("function", "transformation", "cdf", "dynamic", "subworkflow", "simulation", "functionApp")
 # "Subworkflows cannot contain dynamic tasks or nested subworkflows" [DOCS limits_and_restrictions_workflows].
 NOT_INLINE = ("subworkflow", "dynamic")

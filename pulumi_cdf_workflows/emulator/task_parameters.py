@@ -12,8 +12,10 @@ Written from CDF's public sources, never from this project's provider:
   (WorkflowVersionCRUD.dump_resource: the defaults CDF returns, which it ignores when comparing; toolkit#1758).
 
 Unknown keys inside `parameters` and inside the per-type object are refused with 400.
-# guess: CDF's wording for these refusals is not in any public source; the messages here are the emulator's own.
 """
+# guess: that CDF refuses unknown keys is inferred from the toolkit's models, which mirror the API and forbid extra
+# keys; the API documents no such rule. CDF's wording for these refusals is in no public source either; the
+# messages here are the emulator's own.
 
 from __future__ import annotations
 

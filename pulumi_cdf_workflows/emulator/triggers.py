@@ -69,8 +69,9 @@ class TriggerBackend(ExecutionRunner):
             existing.input = copy.deepcopy(trigger_input)
             existing.metadata = dict(metadata) if metadata is not None else None
             # A new rule fires from its lastUpdatedTime on, never for the past: a client can compute the next firing
-            # from the timestamp CDF returns. guess: CDF's exact start point is undocumented ("the API may adjust the
-            # exact timing of cron job executions" [TOOLKIT ScheduleTrigger]).
+            # from the timestamp CDF returns.
+            # guess: CDF's exact start point is undocumented ("the API may adjust the exact timing of cron job
+            # executions" [TOOLKIT ScheduleTrigger]).
             existing.checked_until = existing.last_updated_time
             return [existing]
 
