@@ -17,12 +17,15 @@ class CdfResource(pulumi.dynamic.Resource):
 
     def __init__(
         self,
-        provider: CdfResourceProvider,
+        provider: type[CdfResourceProvider],
         resource_name: str,
         props: Mapping[str, Any],
         outputs: Iterable[str],
         opts: ResourceOptions | None,
     ) -> None:
+        # The provider carries `<stack>/<name>` for its progress lines: the engine does not tell a dynamic
+        # provider which resource it serves, and an input for it would show in every `preview --diff`.
+        instance = provider(f"{pulumi.get_stack()}/{resource_name}")
         secrets = ResourceOptions(additional_secret_outputs=list(provider.secret_inputs))
         all_props = {**props, **{name: None for name in outputs}}
-        super().__init__(provider, resource_name, all_props, ResourceOptions.merge(opts, secrets))
+        super().__init__(instance, resource_name, all_props, ResourceOptions.merge(opts, secrets))

@@ -18,19 +18,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
     ConfigureRequest,
-    CreateResult,
-    DiffResult,
-    ReadResult,
     ResourceProvider,
-    UpdateResult,
 )
 
 from pulumi_cdf_workflows import _plugin_errors
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
-from pulumi_cdf_workflows.cdf.errors import CdfError
 from pulumi_cdf_workflows.cdf.settings import SECRET_FIELDS
 from pulumi_cdf_workflows.config import STACK_CONFIG_KEYS, ConnectionConfigError, config_key, resolve_connection
 from pulumi_cdf_workflows.inputs import ConnectionArgs, canonical_json, contains_unknown, is_unknown
@@ -72,9 +65,10 @@ def report(label: str, message: str) -> None:
     print(f"[{label}] {message}", file=sys.stderr, flush=True)
 
 
-def label(props: Mapping[str, Any], default: str) -> str:
-    """How progress lines name a resource: `<stack>/<name>` when the resource passed it, else its id."""
-    found = props.get("pulumi_resource") or props.get("external_id") or props.get("workflow_external_id")
+def label(props: Mapping[str, Any], default: str, resource: str | None = None) -> str:
+    """How progress lines name a resource: `<stack>/<name>` when known (the provider carries it; state written
+    by 0.1 kept it in `pulumi_resource`), else its CDF id."""
+    found = resource or props.get("pulumi_resource") or props.get("external_id") or props.get("workflow_external_id")
     return str(found or default)
 
 
@@ -131,11 +125,22 @@ def fingerprint_matches(stored: Mapping[str, Any], name: str, value: Any) -> boo
 
 
 class CdfResourceProvider(ResourceProvider):
-    """Base of this package's providers: the stack configuration and the connection it resolves to."""
+    """Base of this package's providers: the stack configuration and the connection it resolves to.
+
+    Each resource pickles its own provider instance into its state; the instance holds only `<stack>/<name>`,
+    which names the resource in progress lines and error messages (the dynamic provider is not told it).
+    """
 
     # Inputs that carry secrets: the resource marks them secret in state and the provider never returns them
     # as outputs (the connection comes back without its secrets).
     secret_inputs: ClassVar[tuple[str, ...]] = ("connection",)
+
+    def __init__(self, resource: str | None = None) -> None:
+        super().__init__()
+        self.resource = resource
+
+    def _label(self, props: Mapping[str, Any]) -> str:
+        return label(props, type(self).__name__, getattr(self, "resource", None))
 
     def _public(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """The props as outputs may hold them: no provider blob, no secret-bearing input."""
@@ -179,7 +184,12 @@ class CdfResourceProvider(ResourceProvider):
         A change that comes only from the shell's environment keeps it where it lives, and says so: an `up`
         from another shell must not run or deploy anything twice."""
         if contains_unknown(connection):
-            return ["connection"]
+            # Only an unknown project or URL can move it; unknown credentials leave it where it lives.
+            if not isinstance(connection, Mapping) or any(
+                contains_unknown(connection.get(field)) for fields in TARGET_FIELDS.values() for field in fields
+            ):
+                return ["connection"]
+            connection = {k: v for k, v in connection.items() if not contains_unknown(v)}
         if not olds.get("project") or not olds.get("base_url"):
             return []
         try:
@@ -191,7 +201,7 @@ class CdfResourceProvider(ResourceProvider):
             return ["connection"]
         if moved:
             report(
-                label(olds, type(self).__name__),
+                self._label(olds),
                 f"the environment now points at CDF project '{settings.project}' at {settings.base_url}; this "
                 f"stays in '{olds['project']}' at {olds['base_url']}, where it was created, and nothing runs. To "
                 f"move it, set cdf:project / cdf:baseUrl (or the resource's connection): that {moving}.",
@@ -205,96 +215,3 @@ class CdfResourceProvider(ResourceProvider):
             return True
         config = self._config()
         return any(config.get(config_key(field)) for field in fields)
-
-
-class UpsertProvider(CdfResourceProvider):
-    """The lifecycle of a resource that CDF creates and updates with one upsert: Workflow, WorkflowVersion.
-
-    check validates without calling CDF (a preview reads and writes nothing); diff replaces when an identity
-    property or the place it lives (project, base URL set by the program or stack config) changes and updates
-    in place otherwise; create and update upsert; refresh reads where it lives, and a resource CDF no longer
-    has leaves the state (the next `up` creates it again); delete deletes, and "already gone" is fine.
-    """
-
-    kind = "resource"
-    replace_properties: tuple[str, ...] = ()
-    update_properties: tuple[str, ...] = ()
-
-    # --- what each resource says -------------------------------------------------------------------------
-    def _validate(self, props: Mapping[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
-        raise NotImplementedError
-
-    def _resource_id(self, props: Mapping[str, Any]) -> str:
-        raise NotImplementedError
-
-    def _upsert(self, client: CdfClient, args: Any) -> dict[str, Any]:
-        """Create or update in CDF; returns the outputs CDF's reply gives."""
-        raise NotImplementedError
-
-    def _retrieve(self, client: CdfClient, id_: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
-        raise NotImplementedError
-
-    def _delete(self, client: CdfClient, id_: str, props: Mapping[str, Any]) -> None:
-        raise NotImplementedError
-
-    def _comparable(self, prop: str, value: Any) -> Any:
-        """The value as CDF would store it, for diff (e.g. a definition with its defaults filled)."""
-        return value
-
-    # --- the lifecycle -----------------------------------------------------------------------------------
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        _args, problems = self._validate(news)
-        return CheckResult(news, [CheckFailure(prop, reason) for prop, reason in problems])
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        def changed(prop: str) -> bool:
-            new = news.get(prop)
-            return not same(self._comparable(prop, olds.get(prop)), self._comparable(prop, new))
-
-        replaces = [p for p in self.replace_properties if changed(p)]
-        replaces += self._target_changes(olds, news.get("connection"), f"deploys the {self.kind} there")
-        updates = [p for p in self.update_properties if changed(p)]
-        return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False)
-
-    def _deploy(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        args, problems = self._validate(props)
-        if problems or args is None:
-            raise ProviderError("; ".join(f"{p}: {r}" for p, r in problems) or "inputs are still unknown")
-        settings = self._settings(props.get("connection"))
-        id_ = self._resource_id(props)
-        try:
-            from_cdf = self._upsert(client_for(settings), args)
-        except CdfError as exc:
-            raise ProviderError(f"Could not deploy {self.kind} {id_}: {exc}") from None
-        outs = self._public(props)
-        outs.update(from_cdf, project=settings.project, base_url=settings.base_url)
-        return id_, outs
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        id_, outs = self._deploy(props)
-        return CreateResult(id_, outs)
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._deploy(news)[1])
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        settings = self._settings_where_it_lives(props)
-        try:
-            found = self._retrieve(client_for(settings), id_, props)
-        except CdfError as exc:
-            where = f"CDF project '{settings.project}'"
-            raise ProviderError(f"Could not read {self.kind} {id_} in {where}: {exc}") from None
-        if found is None:
-            if not props.get("project"):
-                raise ProviderError(f"{self.kind} {id_} does not exist in CDF project '{settings.project}'")
-            return ReadResult(None, {})  # gone: the engine forgets it, and the next `up` creates it again
-        outs = self._public(props)
-        outs.update(found, project=settings.project, base_url=settings.base_url)
-        return ReadResult(id_, outs)
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        settings = self._settings_where_it_lives(props)
-        try:
-            self._delete(client_for(settings), id_, props)
-        except CdfError as exc:
-            raise ProviderError(f"Could not delete {self.kind} {id_}: {exc}") from None

@@ -5,6 +5,7 @@ What all providers share (configuration, connection, clients, progress, errors) 
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Mapping
@@ -34,6 +35,8 @@ from pulumi_cdf_workflows.inputs import (
     MAX_METADATA_PAIRS,
     ExecutionArgs,
     contains_unknown,
+    identifier,
+    is_unknown,
     restore_integers,
     validate,
 )
@@ -43,7 +46,6 @@ from pulumi_cdf_workflows.lifecycle import (
     client_for,
     fingerprint_matches,
     fingerprints,
-    label,
     public_connection,
     report,
     same,
@@ -54,7 +56,12 @@ from pulumi_cdf_workflows.waiting import ExecutionWaiter, WaitOutcome, compact_t
 # A change to any of these means a different execution: the workflow runs again (replacement).
 REPLACE_PROPERTIES = ("workflow_external_id", "version", "input", "metadata", "triggers", "definition_hash")
 # Settings that only affect how the provider behaves; stored in place, nothing runs.
-SETTING_PROPERTIES = ("wait_for_completion", "timeout_seconds", "cancel_on_delete")
+SETTING_DEFAULTS: dict[str, Any] = {
+    "wait_for_completion": False,
+    "timeout_seconds": DEFAULT_TIMEOUT_SECONDS,
+    "cancel_on_delete": False,
+}
+SETTING_PROPERTIES = tuple(SETTING_DEFAULTS)
 # Secret-bearing inputs: compared through salted fingerprints because their values never reach state outputs.
 CREDENTIAL_PROPERTIES = ("client_credentials", "nonce", "connection")
 # Outputs that the provider computes from the execution.
@@ -82,10 +89,6 @@ def _fingerprints(props: Mapping[str, Any]) -> dict[str, str]:
     return fingerprints(props, CREDENTIAL_PROPERTIES)
 
 
-def _label(props: Mapping[str, Any]) -> str:
-    return label(props, "WorkflowExecution")
-
-
 def _describe_run(args: ExecutionArgs, settings: ConnectionSettings) -> str:
     return f"workflow '{args.workflow_external_id}' version '{args.version}' in CDF project '{settings.project}'"
 
@@ -107,6 +110,22 @@ def _execution_outputs(execution: CdfWorkflowExecution) -> dict[str, Any]:
     }
 
 
+def normalized_inputs(news: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs as check returns them, and as refresh resets them: identifiers as the strings CDF uses
+    (`version=1` is "1") and settings with their defaults, so that the next diff (and the row `pulumi preview`
+    shows) names only what really changed."""
+    inputs = dict(news)
+    for name in ("workflow_external_id", "version"):
+        value = inputs.get(name)
+        if value is not None and not is_unknown(value):
+            with contextlib.suppress(ValueError):  # validation reports it
+                inputs[name] = identifier(name, value)
+    for name, default in SETTING_DEFAULTS.items():
+        if inputs.get(name) is None:
+            inputs[name] = default
+    return inputs
+
+
 class WorkflowExecutionProvider(CdfResourceProvider):
     """The dynamic provider behind :class:`pulumi_cdf_workflows.WorkflowExecution`. Stateless by design."""
 
@@ -114,35 +133,40 @@ class WorkflowExecutionProvider(CdfResourceProvider):
 
     # --- check ---------------------------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        args, problems = validate(news)
+        inputs = normalized_inputs(news)
+        args, problems = validate(inputs)
         failures = [CheckFailure(prop, reason) for prop, reason in problems]
-        connection = news.get("connection")
+        connection = inputs.get("connection")
         if not failures and not contains_unknown(connection):
             try:
                 settings = self._settings(connection)
             except ProviderError as exc:
                 failures.append(CheckFailure("connection", str(exc)))
             else:
-                if args is not None and validate_on_preview(self._config()):
+                # A version this program deploys may not exist yet: its own check covers it.
+                if args is not None and validate_on_preview(self._config()) and not inputs.get("deployed_by_stack"):
                     failures.extend(self._confirm_version_exists(args, settings))
-        return CheckResult(news, failures)
+        return CheckResult(inputs, failures)
 
     def _confirm_version_exists(self, args: ExecutionArgs, settings: ConnectionSettings) -> list[CheckFailure]:
         key = (str(settings.base_url), settings.project, args.workflow_external_id, args.version)
         if key in _known_versions:
             return []
-        hint = " (set `pulumi config set cdf:validateOnPreview false` to skip this check)"
         try:
             found = client_for(settings).retrieve_workflow_version(args.workflow_external_id, args.version)
         except CdfAuthError as exc:
             return [CheckFailure("connection", f"could not sign in to CDF to confirm the workflow version: {exc}")]
         except CdfError as exc:
+            hint = " (`pulumi config set cdf:validateOnPreview false` skips this read)"
             return [CheckFailure("version", f"could not confirm that the workflow version exists: {exc}{hint}")]
         if found is None:
             return [
                 CheckFailure(
                     "version",
-                    f"{_describe_run(args, settings)} does not exist; check workflow_external_id and version{hint}",
+                    f"{_describe_run(args, settings)} does not exist. Check workflow_external_id and version. If a "
+                    "WorkflowVersion of this program deploys it, pass it as workflow_version= (or use its outputs), "
+                    "so that preview knows it comes from this stack; if it was deleted in CDF since the last deploy, "
+                    "run `pulumi refresh`, and the next `pulumi up` deploys it again",
                 )
             ]
         _known_versions.add(key)
@@ -154,8 +178,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         replaces = [p for p in REPLACE_PROPERTIES if not same(olds.get(p), news.get(p))]
         replaces += self._target_changes(olds, news.get("connection"), "runs the workflow again")
         updates = []
-        for prop in SETTING_PROPERTIES:
-            default: Any = DEFAULT_TIMEOUT_SECONDS if prop == "timeout_seconds" else False
+        for prop, default in SETTING_DEFAULTS.items():
             old = olds.get(prop, default)
             new = news.get(prop)
             if not same(default if old is None else old, default if new is None else new):
@@ -177,7 +200,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         args = self._validated(props)
         settings = self._settings(args.connection)
         client = client_for(settings)
-        label = _label(props)
+        label = self._label(props)
         metadata = dict(args.metadata or {})
         marker = None
         if len(metadata) < MAX_METADATA_PAIRS:
@@ -259,9 +282,9 @@ class WorkflowExecutionProvider(CdfResourceProvider):
             "timeout_seconds": props.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS,
             "cancel_on_delete": bool(props.get("cancel_on_delete") or False),
             "connection": public_connection(props.get("connection")),
+            "deployed_by_stack": bool(props.get("deployed_by_stack")),
             "project": settings.project,
             "base_url": settings.base_url,
-            "pulumi_resource": props.get("pulumi_resource"),
             "credentials_fingerprint": _fingerprints(props),
         }
         return outs
@@ -272,7 +295,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         adopting = not props.get("execution_id")
         settings = self._settings_where_it_lives(props)
         where = f"CDF project '{settings.project}' at {settings.base_url}"
-        label = _label(props)
+        label = self._label(props)
         outs = self._public(props)
         try:
             execution = client_for(settings).retrieve_execution(id_)
@@ -312,14 +335,16 @@ class WorkflowExecutionProvider(CdfResourceProvider):
     @staticmethod
     def _stored_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
         """The inputs that the next diff compares with, rebuilt from the outputs so a refresh adds no diff."""
-        return {k: outs.get(k) for k in (*REPLACE_PROPERTIES, *SETTING_PROPERTIES, "connection", "pulumi_resource")}
+        return normalized_inputs(
+            {k: outs.get(k) for k in (*REPLACE_PROPERTIES, *SETTING_PROPERTIES, "connection", "deployed_by_stack")}
+        )
 
     # --- update --------------------------------------------------------------------------------------
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Only settings changed (diff replaces for anything else): store them, run nothing.
         outs = {k: v for k, v in olds.items() if k != "__provider"}
         fresh = self._outputs(news, self._validated(news), self._settings(news.get("connection")))
-        for key in (*SETTING_PROPERTIES, "connection", "credentials_fingerprint", "pulumi_resource"):
+        for key in (*SETTING_PROPERTIES, "connection", "credentials_fingerprint", "deployed_by_stack"):
             outs[key] = fresh[key]
         return UpdateResult(outs)
 
@@ -327,7 +352,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         if not props.get("cancel_on_delete"):
             return  # an execution is history; deleting the resource only forgets it
-        label = _label(props)
+        label = self._label(props)
         client = client_for(self._settings_where_it_lives(props))
         report(label, self._cancel_if_running(client, id_, f"resource {label} was deleted or replaced"))
 

@@ -5,13 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pulumi
 from pulumi import Input, Output, ResourceOptions
 
 from pulumi_cdf_workflows.base import CdfResource
 from pulumi_cdf_workflows.config import CdfConnection, ClientCredentials, connection_props, credentials_props
 from pulumi_cdf_workflows.provider import EXECUTION_OUTPUTS, WorkflowExecutionProvider
-from pulumi_cdf_workflows.workflow import WorkflowVersion
+from pulumi_cdf_workflows.workflow import Workflow, WorkflowVersion
+
+
+def _deployed_by_this_program(*identifiers: Any) -> Output[bool] | None:
+    """True when the workflow or version comes from a Workflow or WorkflowVersion of this program: then the first
+    preview cannot find the version in CDF yet, and check must not refuse it for that."""
+    outputs = [value for value in identifiers if isinstance(value, Output)]
+    if not outputs:
+        return None
+
+    async def deployed() -> bool:
+        for output in outputs:
+            if any(isinstance(r, Workflow | WorkflowVersion) for r in await output.resources()):
+                return True
+        return False
+
+    return Output.from_input(deployed())
 
 
 class WorkflowExecution(CdfResource, module="cdf", name="WorkflowExecution"):
@@ -99,6 +114,7 @@ class WorkflowExecution(CdfResource, module="cdf", name="WorkflowExecution"):
         if not adopting and (workflow_external_id is None or version is None):
             raise TypeError("WorkflowExecution needs workflow_external_id and version (or workflow_version)")
         props: dict[str, Any] = {
+            "deployed_by_stack": _deployed_by_this_program(workflow_external_id, version),
             "workflow_external_id": workflow_external_id,
             "version": version,
             "input": input,
@@ -111,11 +127,10 @@ class WorkflowExecution(CdfResource, module="cdf", name="WorkflowExecution"):
             "timeout_seconds": timeout_seconds,
             "cancel_on_delete": cancel_on_delete,
             "connection": connection_props(connection),
-            "pulumi_resource": f"{pulumi.get_stack()}/{resource_name}",
             "project": None,
             "base_url": None,
         }
-        super().__init__(WorkflowExecutionProvider(), resource_name, props, EXECUTION_OUTPUTS, opts)
+        super().__init__(WorkflowExecutionProvider, resource_name, props, EXECUTION_OUTPUTS, opts)
 
     @staticmethod
     def get(

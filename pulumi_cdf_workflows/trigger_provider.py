@@ -3,20 +3,23 @@
 Only a change of `external_id` (or of the project or URL) replaces a trigger; its rule, target version,
 input, metadata and credentials are upserted in place, as CDF allows. Every upsert needs a fresh session, so
 every update binds the credentials again. CDF never returns a trigger's credentials: state keeps a keyed
-hash of them, so that a rotated secret is noticed.
+hash of the credentials the session is made with (`client_credentials`, else the connection's own client),
+so that a rotated secret or another client is noticed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from pulumi.dynamic import DiffResult
 
-from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials
+from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials, ConnectionSettings
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowTrigger
+from pulumi_cdf_workflows.deployed import UpsertProvider
 from pulumi_cdf_workflows.inputs import contains_unknown, restore_integers
-from pulumi_cdf_workflows.lifecycle import UpsertProvider, fingerprint_matches, fingerprints
+from pulumi_cdf_workflows.lifecycle import ProviderError, fingerprint_matches, fingerprints
 from pulumi_cdf_workflows.schedules import TriggerArgs, describe_schedule, validate_trigger
 
 TRIGGER_OUTPUTS = (
@@ -29,6 +32,8 @@ TRIGGER_OUTPUTS = (
     "project",
     "base_url",
 )
+# The fingerprinted name of the credentials a session is made with when no client_credentials are given.
+SESSION_CREDENTIALS = "session_credentials"
 
 
 def _outputs(found: CdfWorkflowTrigger) -> dict[str, Any]:
@@ -42,8 +47,24 @@ def _outputs(found: CdfWorkflowTrigger) -> dict[str, Any]:
         "is_paused": bool(found.is_paused),
         "created_time": found.created_time,
         "last_updated_time": found.last_updated_time,
-        **describe_schedule(found.trigger_rule),
+        # The first firing after the trigger's last change, by CDF's clock: a refresh reads the same value
+        # (no drift after a firing), and the emulator's moved clock counts.
+        **describe_schedule(found.trigger_rule, _as_datetime(found.last_updated_time)),
     }
+
+
+def _as_datetime(epoch_ms: int | None) -> datetime | None:
+    return None if epoch_ms is None else datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
+
+
+def session_credentials(props: Mapping[str, Any], settings: ConnectionSettings) -> Any:
+    """What the trigger's session is made with: its client_credentials, else the connection's own OAuth client,
+    else token exchange (which follows whoever deploys, so only the kind is kept)."""
+    if props.get("client_credentials"):
+        return None  # fingerprinted under its own name
+    if settings.uses_oauth and settings.client_secret is not None:
+        return {"client_id": settings.client_id, "client_secret": settings.client_secret.get_secret_value()}
+    return {"token_exchange": True}
 
 
 class WorkflowTriggerProvider(UpsertProvider):
@@ -53,6 +74,8 @@ class WorkflowTriggerProvider(UpsertProvider):
     secret_inputs = ("client_credentials", "connection")
     replace_properties = ("external_id",)
     update_properties = ("trigger_rule", "workflow_external_id", "workflow_version", "input", "metadata")
+    identifier_properties = ("external_id", "workflow_external_id", "workflow_version")
+    upsert_identical = True  # CDF never shows a trigger's credentials: taking one over binds this stack's
 
     def _validate(self, props: Mapping[str, Any]) -> tuple[TriggerArgs | None, list[tuple[str, str]]]:
         return validate_trigger(props)
@@ -63,19 +86,34 @@ class WorkflowTriggerProvider(UpsertProvider):
     def _comparable(self, prop: str, value: Any) -> Any:
         if prop == "trigger_rule" and isinstance(value, Mapping) and value.get("triggerType") == "schedule":
             return {"timezone": "UTC", **value}  # CDF fills the time zone in
-        if prop == "workflow_version" and isinstance(value, float) and value.is_integer():
-            return str(int(value))
         return value
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = super().diff(id_, olds, news)
-        stored = olds.get("credentials_fingerprint")
-        value = news.get("client_credentials")
-        if isinstance(stored, Mapping) and (
-            contains_unknown(value) or not fingerprint_matches(stored, "client_credentials", value)
-        ):
+        if not result.changes and self._credentials_changed(olds, news):
             return DiffResult(changes=True, replaces=result.replaces, delete_before_replace=False)
         return result
+
+    def _credentials_changed(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        stored = olds.get("credentials_fingerprint")
+        if not isinstance(stored, Mapping):
+            return False
+        value = news.get("client_credentials")
+        if contains_unknown(value) or not fingerprint_matches(stored, "client_credentials", value):
+            return True
+        if SESSION_CREDENTIALS not in stored and "client_credentials" not in stored:
+            return False  # state from before the connection's credentials were kept: compare from the next deploy
+        connection = news.get("connection")
+        if contains_unknown(connection):
+            return True
+        try:
+            settings = self._settings(connection)
+        except (ProviderError, ValueError):
+            return False  # check reports it
+        return not fingerprint_matches(stored, SESSION_CREDENTIALS, session_credentials(news, settings))
+
+    def _rebind(self, olds: Mapping[str, Any], news: Mapping[str, Any], settings: ConnectionSettings) -> bool:
+        return self._credentials_changed(olds, news)
 
     def _upsert(self, client: CdfClient, args: TriggerArgs) -> dict[str, Any]:
         credentials = None
@@ -94,10 +132,10 @@ class WorkflowTriggerProvider(UpsertProvider):
         )
         return _outputs(found)
 
-    def _deploy(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        id_, outs = super()._deploy(props)
-        outs["credentials_fingerprint"] = fingerprints(props, ["client_credentials"])
-        return id_, outs
+    def _extra_outputs(self, props: Mapping[str, Any], settings: ConnectionSettings) -> dict[str, Any]:
+        values = {"client_credentials": props.get("client_credentials")}
+        values[SESSION_CREDENTIALS] = session_credentials(props, settings)
+        return {"credentials_fingerprint": fingerprints(values, ["client_credentials", SESSION_CREDENTIALS])}
 
     def _retrieve(self, client: CdfClient, id_: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
         found = client.retrieve_trigger(id_)

@@ -17,7 +17,8 @@ from pulumi_cdf_workflows.workflow_version_provider import VERSION_OUTPUTS, Work
 class Workflow(CdfResource, module="cdf", name="Workflow"):
     """A CDF workflow. Its versions are :class:`WorkflowVersion` resources.
 
-    `pulumi destroy` deletes it, and with it every version (CDF refuses while executions run).
+    `pulumi destroy` deletes it after the stack's own versions and triggers; it refuses while versions or
+    triggers that this stack does not manage remain, unless `force_destroy=True` (CDF deletes them with it).
     """
 
     external_id: Output[str]
@@ -37,6 +38,8 @@ class Workflow(CdfResource, module="cdf", name="Workflow"):
         description: Input[str] | None = None,
         data_set_id: Input[int] | None = None,
         max_concurrent_executions: Input[int] | None = None,
+        adopt: Input[bool] | None = None,
+        force_destroy: Input[bool] | None = None,
         connection: CdfConnection | Mapping[str, Any] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None:
@@ -44,6 +47,10 @@ class Workflow(CdfResource, module="cdf", name="Workflow"):
         :param description: at most 500 characters.
         :param data_set_id: the data set that governs access to the workflow, its versions and executions.
         :param max_concurrent_executions: 1 to 10000; CDF queues executions beyond it. None: the project's limit.
+        :param adopt: take over a workflow that already exists in CDF and differs from this program, overwriting
+            it. Without it, create fails and says what differs (an identical one is taken over as it is).
+        :param force_destroy: let `destroy` delete the workflow although versions or triggers that this stack
+            does not manage remain (CDF deletes them with it). Without it, destroy refuses and names them.
         :param connection: per-resource CDF connection; overrides stack config and environment.
         """
         props: dict[str, Any] = {
@@ -51,9 +58,11 @@ class Workflow(CdfResource, module="cdf", name="Workflow"):
             "description": description,
             "data_set_id": data_set_id,
             "max_concurrent_executions": max_concurrent_executions,
+            "adopt": adopt,
+            "force_destroy": force_destroy,
             "connection": connection_props(connection),
         }
-        super().__init__(WorkflowProvider(), resource_name, props, WORKFLOW_OUTPUTS, opts)
+        super().__init__(WorkflowProvider, resource_name, props, WORKFLOW_OUTPUTS, opts)
 
     @staticmethod
     def get(
@@ -97,22 +106,26 @@ class WorkflowVersion(CdfResource, module="cdf", name="WorkflowVersion"):
         workflow_external_id: Input[str],
         version: Input[str],
         workflow_definition: Input[Mapping[str, Any]],
+        adopt: Input[bool] | None = None,
         connection: CdfConnection | Mapping[str, Any] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None:
         """:param workflow_external_id: the workflow (pass `workflow.external_id` to deploy it first).
-        :param version: the version's name, e.g. "1".
-        :param workflow_definition: `{"description": ..., "tasks": [...]}`; at most 100 tasks with unique
+        :param version: the version's name, e.g. "1" (a number is taken as its digits).
+        :param workflow_definition: `{"description": ..., "tasks": [...]}`; at most 200 tasks with unique
             external ids whose `dependsOn` name tasks of this version and form no cycle.
+        :param adopt: take over a version that already exists in CDF with another definition, overwriting it.
+            Without it, create fails and says what differs (an identical one is taken over as it is).
         :param connection: per-resource CDF connection; overrides stack config and environment.
         """
         props: dict[str, Any] = {
             "workflow_external_id": workflow_external_id,
             "version": version,
             "workflow_definition": workflow_definition,
+            "adopt": adopt,
             "connection": connection_props(connection),
         }
-        super().__init__(WorkflowVersionProvider(), resource_name, props, VERSION_OUTPUTS, opts)
+        super().__init__(WorkflowVersionProvider, resource_name, props, VERSION_OUTPUTS, opts)
 
     @staticmethod
     def get(
@@ -169,6 +182,7 @@ class WorkflowTrigger(CdfResource, module="cdf", name="WorkflowTrigger"):
         input: Input[Mapping[str, Any]] | None = None,
         metadata: Input[Mapping[str, Input[str]]] | None = None,
         client_credentials: ClientCredentials | Mapping[str, Any] | None = None,
+        adopt: Input[bool] | None = None,
         connection: CdfConnection | Mapping[str, Any] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None:
@@ -178,6 +192,8 @@ class WorkflowTrigger(CdfResource, module="cdf", name="WorkflowTrigger"):
         :param input: input of the executions it starts (CDF adds `{"version": ...}`); at most 100 KB.
         :param metadata: copied onto the executions it starts; at most 10 pairs.
         :param client_credentials: the credentials the trigger runs with.
+        :param adopt: take over a trigger that already exists in CDF and differs from this program, overwriting
+            it. Without it, create fails and says what differs.
         :param connection: per-resource CDF connection; overrides stack config and environment.
         """
         if version is not None:
@@ -192,9 +208,10 @@ class WorkflowTrigger(CdfResource, module="cdf", name="WorkflowTrigger"):
             "input": input,
             "metadata": metadata,
             "client_credentials": credentials_props(client_credentials),
+            "adopt": adopt,
             "connection": connection_props(connection),
         }
-        super().__init__(WorkflowTriggerProvider(), resource_name, props, TRIGGER_OUTPUTS, opts)
+        super().__init__(WorkflowTriggerProvider, resource_name, props, TRIGGER_OUTPUTS, opts)
 
     @staticmethod
     def get(

@@ -1,7 +1,9 @@
 """The lifecycle of a Workflow: upsert on create and update, read on refresh, delete on destroy.
 
 A change of `external_id` (or of the project or URL it lives in) replaces the workflow; description, data
-set and max concurrent executions are updated in place, as CDF's upsert allows. CDF refuses to delete a
+set and max concurrent executions are updated in place, as CDF's upsert allows. Deleting a workflow deletes
+its versions and triggers in CDF, so delete refuses while versions or triggers this stack does not manage
+remain (the stack's own are deleted before the workflow), unless `force_destroy=True`. CDF refuses to delete a
 workflow while executions of it run, so delete waits for them (`cdf:deleteWaitSeconds`, default 10 min),
 saying which, before it gives up with what to do.
 """
@@ -13,15 +15,18 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from pulumi_cdf_workflows import _plugin_pool
 from pulumi_cdf_workflows.cdf import CdfClient
 from pulumi_cdf_workflows.cdf.errors import WorkflowBusyError
 from pulumi_cdf_workflows.cdf.models import CdfWorkflow
 from pulumi_cdf_workflows.config import ConnectionConfigError, delete_wait_seconds
 from pulumi_cdf_workflows.definitions import WorkflowArgs, validate_workflow
-from pulumi_cdf_workflows.lifecycle import ProviderError, UpsertProvider, label, report
+from pulumi_cdf_workflows.deployed import ADOPT, UpsertProvider
+from pulumi_cdf_workflows.lifecycle import ProviderError, report
 from pulumi_cdf_workflows.waiting import PollSchedule
 
 WORKFLOW_OUTPUTS = ("created_time", "last_updated_time", "project", "base_url")
+FORCE_DESTROY = "force_destroy"
 
 
 def _outputs(workflow: CdfWorkflow) -> dict[str, Any]:
@@ -35,12 +40,18 @@ def _outputs(workflow: CdfWorkflow) -> dict[str, Any]:
     }
 
 
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
 class WorkflowProvider(UpsertProvider):
     """The dynamic provider behind :class:`pulumi_cdf_workflows.Workflow`."""
 
     kind = "workflow"
     replace_properties = ("external_id",)
     update_properties = ("description", "data_set_id", "max_concurrent_executions")
+    setting_properties = (ADOPT, FORCE_DESTROY)
+    identifier_properties = ("external_id",)
 
     def _validate(self, props: Mapping[str, Any]) -> tuple[WorkflowArgs | None, list[tuple[str, str]]]:
         return validate_workflow(props)
@@ -63,11 +74,30 @@ class WorkflowProvider(UpsertProvider):
         return None if found is None else _outputs(found)
 
     def _delete(self, client: CdfClient, id_: str, props: Mapping[str, Any]) -> None:
+        if not props.get(FORCE_DESTROY):
+            self._refuse_if_others_remain(client, id_)
         try:
             client.delete_workflow(id_)
         except WorkflowBusyError:
-            self._wait_for_running_executions(client, id_, label(props, id_))
+            # The executions' own deletes may be what ends them (cancel_on_delete): let them run meanwhile.
+            with _plugin_pool.slot_lent():
+                self._wait_for_running_executions(client, id_, self._label(props))
             client.delete_workflow(id_)
+
+    def _refuse_if_others_remain(self, client: CdfClient, id_: str) -> None:
+        """CDF deletes a workflow's versions and triggers with it; the stack deletes its own first, so what
+        remains belongs to someone else."""
+        versions = [f"version {v.version!r}" for v in client.list_workflow_versions(id_)]
+        triggers = [f"trigger {t.external_id!r}" for t in client.list_triggers() if t.workflow_external_id == id_]
+        if not versions and not triggers:
+            return
+        raise ProviderError(
+            f"Did not delete workflow {id_}: deleting it would also delete {_listed(versions + triggers)}, which "
+            "this stack does not manage (the stack's own versions and triggers are deleted before their workflow). "
+            "Nothing was deleted. Delete those in CDF first; or, if they belong to this stack, pass "
+            "workflow.external_id to them so they are deleted first; or set `force_destroy=True` on the Workflow "
+            "to delete them with it. Then run `pulumi destroy` again."
+        )
 
     def _wait_for_running_executions(self, client: CdfClient, id_: str, name: str) -> None:
         try:

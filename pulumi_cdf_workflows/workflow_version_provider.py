@@ -1,7 +1,8 @@
 """The lifecycle of a WorkflowVersion: upsert on create and update, read on refresh, delete on destroy.
 
 A change of workflow external id or version (or of the project or URL) replaces it; a changed definition is
-upserted in place, and CDF gives it a new `hash`, which WorkflowExecutions can follow.
+upserted in place, and CDF gives it a new `hash`, which WorkflowExecutions can follow. Definitions are
+compared as CDF keeps them (defaults filled, tasks and dependencies in any order).
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ from typing import Any
 
 from pulumi_cdf_workflows.cdf import CdfClient
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowVersion
-from pulumi_cdf_workflows.definitions import WorkflowVersionArgs, normalized_definition, validate_version
-from pulumi_cdf_workflows.lifecycle import UpsertProvider
+from pulumi_cdf_workflows.definitions import (
+    WorkflowVersionArgs,
+    comparable_definition,
+    normalized_definition,
+    validate_version,
+)
+from pulumi_cdf_workflows.deployed import UpsertProvider
 
 VERSION_OUTPUTS = ("definition_hash", "created_time", "last_updated_time", "project", "base_url")
 
@@ -35,26 +41,49 @@ def _outputs(found: CdfWorkflowVersion) -> dict[str, Any]:
     }
 
 
+def _task_ids(definition: Any) -> dict[str, Any]:
+    tasks = definition.get("tasks") if isinstance(definition, Mapping) else None
+    return {str(t.get("externalId")): t for t in tasks or [] if isinstance(t, Mapping)}
+
+
 class WorkflowVersionProvider(UpsertProvider):
     """The dynamic provider behind :class:`pulumi_cdf_workflows.WorkflowVersion`."""
 
     kind = "workflow version"
     replace_properties = ("workflow_external_id", "version")
     update_properties = ("workflow_definition",)
+    identifier_properties = ("workflow_external_id", "version")
 
     def _validate(self, props: Mapping[str, Any]) -> tuple[WorkflowVersionArgs | None, list[tuple[str, str]]]:
         return validate_version(props)
 
     def _resource_id(self, props: Mapping[str, Any]) -> str:
-        version = props["version"]
-        if isinstance(version, float) and version.is_integer():
-            version = int(version)
-        return version_id(str(props["workflow_external_id"]), str(version))
+        return version_id(str(props["workflow_external_id"]), str(props["version"]))
 
     def _comparable(self, prop: str, value: Any) -> Any:
         if prop == "workflow_definition" and isinstance(value, Mapping):
-            return normalized_definition(value)
+            return comparable_definition(value)
         return value
+
+    def _describe_difference(self, prop: str, in_cdf: Any, in_program: Any) -> str:
+        if prop != "workflow_definition":
+            return super()._describe_difference(prop, in_cdf, in_program)
+        cdf_tasks, our_tasks = _task_ids(in_cdf), _task_ids(in_program)
+        parts = []
+        if cdf_tasks.keys() - our_tasks.keys():
+            parts.append(f"only in CDF: {sorted(cdf_tasks.keys() - our_tasks.keys())}")
+        if our_tasks.keys() - cdf_tasks.keys():
+            parts.append(f"only in this program: {sorted(our_tasks.keys() - cdf_tasks.keys())}")
+        changed = sorted(
+            xid
+            for xid in cdf_tasks.keys() & our_tasks.keys()
+            if comparable_definition({"tasks": [cdf_tasks[xid]]}) != comparable_definition({"tasks": [our_tasks[xid]]})
+        )
+        if changed:
+            parts.append(f"defined differently: {changed}")
+        if not parts:
+            parts.append("the description differs")
+        return f"the definition's tasks differ ({'; '.join(parts)})"
 
     def _upsert(self, client: CdfClient, args: WorkflowVersionArgs) -> dict[str, Any]:
         definition = normalized_definition(args.workflow_definition)
@@ -75,6 +104,9 @@ class WorkflowVersionProvider(UpsertProvider):
     @staticmethod
     def _identity(id_: str, props: Mapping[str, Any]) -> tuple[str, str]:
         if props.get("workflow_external_id") and props.get("version"):
-            return str(props["workflow_external_id"]), str(props["version"])
+            version = props["version"]
+            if isinstance(version, float) and version.is_integer():
+                version = int(version)  # state written before check made versions strings
+            return str(props["workflow_external_id"]), str(version)
         workflow_external_id, _, version = id_.rpartition("/")
         return workflow_external_id, version

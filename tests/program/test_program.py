@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+import dill
 import pulumi
 import pytest
 from harness import capture_registrations, is_secret
@@ -70,8 +72,11 @@ def test_nested_outputs_inside_input_resolve() -> None:
     assert registration.engine_inputs["input"] == {"fn": "fn-123", "n": [1.0, {"x": "fn-123"}]}
 
 
-def test_the_label_names_stack_and_resource_for_cancel_reasons() -> None:
-    assert _register().engine_inputs["pulumi_resource"] == "dev/backfill"
+def test_the_provider_carries_stack_and_resource_name_for_progress_and_cancel_reasons() -> None:
+    registration = _register()
+    provider = dill.loads(base64.b64decode(registration.engine_inputs["__provider"]))
+    assert provider.resource == "dev/backfill"
+    assert "pulumi_resource" not in registration.engine_inputs  # no internal input in `preview --diff`
 
 
 def test_workflow_and_version_are_required() -> None:

@@ -131,9 +131,9 @@ def test_refresh_and_delete_of_a_version(stack: Stack) -> None:
 @pytest.mark.parametrize(
     ("tasks", "problem"),
     [
-        ([{**TASKS[0], "type": "lambda"}], "task 'extract': type must be one of function, transformation, cdf"),
+        ([{**TASKS[0], "type": "lambda"}], "tasks[0] 'extract': type must be one of function, transformation, cdf"),
         ([TASKS[0], TASKS[0]], "task 'extract' is defined 2 times"),
-        ([TASKS[1]], "task 'load' depends on 'extract', which is not a task of this version"),
+        ([TASKS[1]], "tasks[0] 'load': depends on 'extract', which is not a task of this version"),
         (
             [{**TASKS[0], "dependsOn": [{"externalId": "load"}]}, TASKS[1]],
             "tasks depend on each other in a cycle: extract -> load -> extract",
@@ -147,7 +147,9 @@ def test_check_refuses_a_bad_definition_naming_the_task_and_calls_no_one(
 
     checked = stack.plugin.check(registration.urn, {}, registration.engine_inputs)
 
-    assert [prop for prop, _ in checked.failures] == ["workflow_definition"]
+    # On no property, with the path in the reason: the engine would print the whole definition before it.
+    assert [prop for prop, _ in checked.failures] == [""]
+    assert checked.failures[0][1].startswith("workflow_definition.")
     assert problem in checked.failures[0][1]
     assert stack.emu.requests() == []
 
@@ -189,9 +191,11 @@ def _busy_workflow(stack: Stack, task_seconds: float) -> tuple[Registration, str
     """A deployed workflow with one execution that runs for `task_seconds` per task."""
     registration = workflow()
     id_, outs, _ = deploy(stack, registration)
-    deploy(stack, version())
+    deployed_version = version()
+    version_id, version_outs, _ = deploy(stack, deployed_version)
     stack.emu.set_outcome("deployed", "1", "COMPLETED", task_duration=task_seconds)
     stack.up(workflow_external_id="deployed", version="1")
+    stack.plugin.delete(deployed_version.urn, version_id, version_outs)  # destroy deletes the stack's versions first
     return registration, id_, outs
 
 
