@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from pulumi.dynamic import DiffResult
+from pulumi.dynamic import CheckResult, DiffResult
 
 from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials, ConnectionSettings
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowTrigger
 from pulumi_cdf_workflows.deployed import UpsertProvider
 from pulumi_cdf_workflows.inputs import contains_unknown, restore_integers
 from pulumi_cdf_workflows.lifecycle import ProviderError, fingerprint_matches, fingerprints
-from pulumi_cdf_workflows.schedules import TriggerArgs, describe_schedule, validate_trigger
+from pulumi_cdf_workflows.schedules import TriggerArgs, describe_schedule, rule_problems, validate_trigger
 
 TRIGGER_OUTPUTS = (
     "is_paused",
@@ -87,6 +87,14 @@ class WorkflowTriggerProvider(UpsertProvider):
         if prop == "trigger_rule" and isinstance(value, Mapping) and value.get("triggerType") == "schedule":
             return {"timezone": "UTC", **value}  # CDF fills the time zone in
         return value
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        result = super().check(olds, news)
+        rule = result.inputs.get("trigger_rule")
+        if not result.failures and isinstance(rule, Mapping) and not contains_unknown(rule) and not rule_problems(rule):
+            # Known without asking CDF, so a preview shows it (the first firing needs CDF's clock: not here).
+            result.inputs["schedule"] = describe_schedule(rule)["schedule"]
+        return result
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = super().diff(id_, olds, news)

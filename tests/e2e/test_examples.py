@@ -36,8 +36,15 @@ def emu() -> Iterator[CdfEmulator]:
         yield e
 
 
+def readme_deploy_example() -> str:
+    """The program of the README's "Deploy the workflow too" section, as a user would copy it."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## Deploy the workflow too", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
 def example_workspace(name: str, emu: CdfEmulator, venv: ProjectVenv, root: Path) -> Workspace:
-    source = (EXAMPLES / name / "__main__.py").read_text()
+    source = readme_deploy_example() if name == "readme" else (EXAMPLES / name / "__main__.py").read_text()
     workspace = make_workspace(emu, root, venv, name=f"example-{name.replace('_', '-')}", program=source)
     workspace.init_stack("dev")
     if name in ("credentials", "scheduled_trigger"):
@@ -77,6 +84,23 @@ def test_an_example_previews_without_writing_deploys_runs_once_and_destroys(
     assert emu.backend.list_workflows(CDF_PROJECT, None, None)[0] == []
     versions = emu.backend.list_versions(CDF_PROJECT, None, None, None)[0]
     assert workflow.external_id not in {v.workflow_external_id for v in versions}
+
+
+@pytest.mark.parametrize("name", ["quickstart", "post_deploy_trigger", "credentials", "scheduled_trigger", "readme"])
+def test_after_up_a_preview_and_a_refresh_find_nothing_to_change(
+    name: str, emu: CdfEmulator, project_venv: ProjectVenv, tmp_path: Path, pulumi_cli: str
+) -> None:
+    workspace = example_workspace(name, emu, project_venv, tmp_path)
+    workspace.pulumi("up", "--yes", stack="dev")
+
+    workspace.pulumi("preview", "--expect-no-changes", stack="dev")
+    emu.advance_time(24 * 3600)  # a scheduled trigger fires meanwhile
+    workspace.pulumi("refresh", "--yes", stack="dev")
+    workspace.pulumi("preview", "--expect-no-changes", stack="dev")
+
+    runs = len(emu.executions(CDF_PROJECT))
+    up = workspace.pulumi("up", "--yes", "--expect-no-changes", stack="dev")
+    assert len(emu.executions(CDF_PROJECT)) == runs, describe(up)
 
 
 def test_editing_a_task_runs_the_workflow_again_and_an_unrelated_change_does_not(

@@ -118,7 +118,12 @@ def test_a_reinstalled_package_with_another_version_runs_nothing(
     (copy / "pulumi_cdf_workflows" / "_version.py").write_text('__version__ = "99.0.0"\n')
     provider_py = copy / "pulumi_cdf_workflows" / "provider.py"
     with provider_py.open("a") as module:  # the instance now carries state, so its pickle differs
-        module.write("\n\ndef _init(self: WorkflowExecutionProvider) -> None:\n    self.rebuilt = 'by the e2e test'\n")
+        module.write(
+            "\n\n_first_init = WorkflowExecutionProvider.__init__\n\n\n"
+            "def _init(self: WorkflowExecutionProvider, *args: Any) -> None:\n"
+            "    _first_init(self, *args)\n"
+            "    self.rebuilt = 'by the e2e test'\n"
+        )
         module.write("\n\nWorkflowExecutionProvider.__init__ = _init  # type: ignore[method-assign]\n")
     (resource_before,) = workspace.executions_in_state(STACK, show_secrets=True)
     changing_before = workspace.changing_requests()

@@ -362,3 +362,40 @@ def test_check_refuses_plain_http_to_another_host_before_any_request(stack: Stac
     assert [prop for prop, _ in failures] == ["connection"]
     assert "uses plain http" in failures[0][1] and "cdf:allowInsecureHttp" in failures[0][1]
     assert len(stack.api_requests()) == before
+
+
+# --- 8. no session is left behind by a refused trigger upsert -------------------------------------------------
+
+
+def test_a_trigger_upsert_that_cdf_refuses_revokes_the_session_it_made(stack: Stack) -> None:
+    for _ in range(3):  # three `up`s with a typo in the version
+        registration = register(
+            WorkflowTrigger, "nightly", external_id="nightly", trigger_rule=NIGHTLY,
+            workflow_external_id="wf", workflow_version="2",
+        )  # fmt: skip
+        with pytest.raises(PluginError) as caught:
+            stack.plugin.create(registration.urn, checked(stack, registration))
+        assert "not found" in caught.value.details
+    statuses = [s["status"] for s in stack.emu.sessions(CDF_PROJECT)]
+    assert statuses == ["REVOKED"] * 3
+
+
+# --- 9. refresh reports no drift that is not there ---------------------------------------------------------
+
+
+def test_a_refresh_after_a_firing_reads_the_same_next_fire_time_by_cdfs_clock(stack: Stack) -> None:
+    stack.emu.set_time(1_798_761_600_000)  # Fri 1 Jan 2027 00:00 UTC
+    registration = register(
+        WorkflowTrigger, "nightly", external_id="nightly", trigger_rule=NIGHTLY,
+        workflow_external_id="wf", workflow_version="1",
+    )  # fmt: skip
+    inputs = checked(stack, registration)
+    assert inputs["schedule"] == "At 02:00 (UTC)"  # known in a preview, before CDF is asked
+    id_, outs = stack.plugin.create(registration.urn, inputs)
+    assert outs["next_fire_time"] == "Fri 01 Jan 2027 02:00 UTC"  # the emulator's clock, not the wall clock
+
+    fired = stack.emu.advance_time(3 * 24 * 3600)
+    assert len(fired) == 3
+    read = stack.plugin.read(registration.urn, id_, outs)
+    assert read.outs["next_fire_time"] == outs["next_fire_time"]
+    assert read.outs == {**outs, "__provider": read.outs["__provider"]}
