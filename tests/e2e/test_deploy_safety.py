@@ -44,7 +44,7 @@ version = WorkflowVersion(
                 "externalId": "load",
                 "type": "transformation",
                 "parameters": {"transformation": {"externalId": "tx"}},
-                "dependsOn": [{"externalId": "extract"}],
+                "dependsOn": [{"externalId": config.get("dependsOn") or "extract"}],
             },
         ]
     },
@@ -54,7 +54,7 @@ run = WorkflowExecution(
     "run",
     workflow_external_id=version.workflow_external_id,
     version=version.version,
-    input={"days": 7},
+    input={"days": config.get_int("days") or 7},
     wait_for_completion=True,
 )
 plain = WorkflowExecution(
@@ -182,3 +182,29 @@ def test_destroy_refuses_to_take_a_version_the_stack_does_not_manage_unless_forc
     workspace.pulumi("up", "--yes", stack="dev")
     workspace.pulumi("destroy", "--yes", stack="dev")
     assert not workflow_exists(emu)
+
+
+def test_what_a_user_reads_a_short_check_failure_and_a_row_that_names_only_what_changed(
+    workspace: Workspace, emu: CdfEmulator
+) -> None:
+    workspace.pulumi("config", "set", "dependsOn", "extrct", stack="dev")
+    refused = workspace.pulumi("preview", stack="dev", ok=False)
+    output = output_of(refused)
+    assert refused.returncode != 0, describe(refused)
+    assert (
+        "resource 'v1' has a problem: workflow_definition.tasks[1] 'load': depends on 'extrct', which is not a "
+        "task of this version; did you mean 'extract'?"
+    ) in output, describe(refused)
+    assert "map[" not in output, describe(refused)  # not the engine's dump of the whole definition
+
+    workspace.pulumi("config", "rm", "dependsOn", stack="dev")
+    workspace.pulumi("up", "--yes", stack="dev")
+    workspace.pulumi("refresh", "--yes", stack="dev")
+    workspace.pulumi("config", "set", "days", "8", stack="dev")
+    preview = workspace.pulumi("preview", stack="dev")
+    # Exactly what changed: no settings that look removed, no identifier that looks changed.
+    assert re.search(r"\+-\s*\S+cdf:WorkflowExecution run replace \[diff: ~input\]\s*$", preview.stdout, re.M), (
+        describe(preview)
+    )
+    detailed = workspace.pulumi("preview", "--diff", stack="dev")
+    assert "pulumi_resource" not in detailed.stdout, describe(detailed)
