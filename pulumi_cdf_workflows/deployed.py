@@ -23,7 +23,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import CdfError
-from pulumi_cdf_workflows.inputs import contains_unknown, identifier, is_unknown
+from pulumi_cdf_workflows.inputs import identifier, is_unknown
 from pulumi_cdf_workflows.lifecycle import CdfResourceProvider, ProviderError, client_for, report, same
 
 # Settings every deployed resource has: stored in the stack, never sent to CDF.
@@ -106,15 +106,9 @@ class UpsertProvider(CdfResourceProvider):
         inputs = self._normalized(news)
         args, problems = self._validate(inputs)
         failures = [CheckFailure(prop, reason) for prop, reason in problems]
-        connection = inputs.get("connection")
-        if not failures and not contains_unknown(connection):
-            try:
-                settings = self._settings(connection)
-            except ProviderError as exc:
-                failures.append(CheckFailure("connection", str(exc)))
-            else:
-                if args is not None:
-                    self._declare(_key(settings, self.kind, self._resource_id(inputs)))
+        settings = self._checked_settings(inputs, failures)
+        if settings is not None and args is not None:
+            self._declare(_key(settings, self.kind, self._resource_id(inputs)))
         return CheckResult(inputs, failures)
 
     def _declare(self, key: _Key) -> None:

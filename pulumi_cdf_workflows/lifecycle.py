@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from pulumi.dynamic import (
+    CheckFailure,
     ConfigureRequest,
     ResourceProvider,
 )
@@ -169,6 +170,18 @@ class CdfResourceProvider(ResourceProvider):
             return resolve_connection(connection, self._config(), os.environ)
         except ConnectionConfigError as exc:
             raise ProviderError(str(exc)) from None
+
+    def _checked_settings(self, inputs: Mapping[str, Any], failures: list[CheckFailure]) -> ConnectionSettings | None:
+        """For check: the settings a known connection resolves to, or a failure on `connection` (which also names
+        plain http to another host) before anything is sent. None while other failures or unknowns remain."""
+        connection = inputs.get("connection")
+        if failures or contains_unknown(connection):
+            return None
+        try:
+            return self._settings(connection)
+        except ProviderError as exc:
+            failures.append(CheckFailure("connection", str(exc)))
+            return None
 
     def _settings_where_it_lives(self, props: Mapping[str, Any]) -> ConnectionSettings:
         """The project and URL stored at create, with the credentials the connection resolves to now."""

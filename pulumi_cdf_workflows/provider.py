@@ -136,16 +136,11 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         inputs = normalized_inputs(news)
         args, problems = validate(inputs)
         failures = [CheckFailure(prop, reason) for prop, reason in problems]
-        connection = inputs.get("connection")
-        if not failures and not contains_unknown(connection):
-            try:
-                settings = self._settings(connection)
-            except ProviderError as exc:
-                failures.append(CheckFailure("connection", str(exc)))
-            else:
-                # A version this program deploys may not exist yet: its own check covers it.
-                if args is not None and validate_on_preview(self._config()) and not inputs.get("deployed_by_stack"):
-                    failures.extend(self._confirm_version_exists(args, settings))
+        settings = self._checked_settings(inputs, failures)
+        # A version this program deploys may not exist yet: its own check covers it.
+        read_cdf = validate_on_preview(self._config()) and not inputs.get("deployed_by_stack")
+        if settings is not None and args is not None and read_cdf:
+            failures.extend(self._confirm_version_exists(args, settings))
         return CheckResult(inputs, failures)
 
     def _confirm_version_exists(self, args: ExecutionArgs, settings: ConnectionSettings) -> list[CheckFailure]:

@@ -147,16 +147,7 @@ class Session:
 
     def public_json(self) -> dict[str, Any]:
         # Never the nonce: this view is for test assertions and logs.
-        data: dict[str, Any] = {
-            "id": self.id,
-            "project": self.project,
-            "type": self.type,
-            "status": self.status,
-            "creationTime": self.creation_time,
-            "expirationTime": self.expiration_time,
-        }
-        if self.client_id is not None:
-            data["clientId"] = self.client_id
+        data: dict[str, Any] = {"project": self.project, **self.to_json()}
         if self.bound_execution is not None:
             data["boundExecutionId"] = self.bound_execution
         if self.bound_trigger is not None:
