@@ -92,7 +92,8 @@ def rule_problems(rule: Any) -> list[str]:
 
 def _schedule_problems(rule: Mapping[str, Any]) -> list[str]:
     problems = []
-    zone = rule.get("timezone", "UTC")
+    zone = rule.get("timezone")
+    zone = "UTC" if zone is None else zone  # null or absent: CDF's default
     if not isinstance(zone, str) or not zone.strip() or _zone(zone) is None:
         problems.append(f"trigger_rule.timezone {zone!r} is not an IANA time zone (e.g. 'Europe/Oslo')")
     expression = rule.get("cronExpression")

@@ -24,14 +24,16 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
-from pulumi_cdf_workflows.inputs import restore_integers
+from pulumi_cdf_workflows.inputs import check_identifier, restore_integers
 from pulumi_cdf_workflows.suggestions import closest, describe, unknown_key
 
-REFERENCE = re.compile(r"\$\{.+\}", re.DOTALL)
+REFERENCE = re.compile(r"\$\{[^}]+\}")  # one reference: `${a}${b}` is two
 MAX_FUNCTION_DATA_BYTES = 100 * 1024  # OAS; Toolkit: "Limited to 100KB in size"
 MAX_CDF_BODY_BYTES = 1024 * 1024  # SDK: "Limited to 1024KiB in size" (the spec copy says 100 KB)
 MAX_RESOURCE_PATH = 128  # OAS
@@ -170,6 +172,12 @@ class SubworkflowRef(_Parameters):
     workflow_external_id: Annotated[Text, Field(max_length=255)] | None = None
     version: Annotated[Text, Field(max_length=255)] | None = None
     tasks: Annotated[list[Any], Field(min_length=1, max_length=MAX_INLINE_TASKS)] | None = None
+
+    @field_validator("workflow_external_id", "version")
+    @classmethod
+    def _identifier(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # CDF's identifier rule, as for any workflow external id or version (no edge whitespace, no NUL).
+        return None if value is None else check_identifier(str(info.field_name), value)
 
     @model_validator(mode="after")
     def _one_form(self) -> SubworkflowRef:

@@ -71,6 +71,9 @@ def _task(raw: Any, index: int, parent: str | None) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise BadRequest(f"{where}[{index}] must be an object")
     xid = validate_identifier(raw.get("externalId"), f"{where}[{index}].externalId")
+    if xid == "workflow" or xid.startswith("__"):
+        # Reserved [OAS, as summarised in the project's CDF API notes]: `${workflow.input}` names the workflow.
+        raise BadRequest(f"{where}[{index}].externalId must not be 'workflow' or start with '__', got {xid!r}")
     label = _label(xid, parent)
     task_type = raw.get("type")
     if task_type not in TASK_TYPES:

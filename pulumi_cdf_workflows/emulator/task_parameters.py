@@ -37,6 +37,8 @@ MAX_FUNCTION_DATA_BYTES = 102400  # "Limited to 100KB in size" [TOOLKIT CogniteF
 # the wider one is taken.
 MAX_CDF_BODY_BYTES = 1024 * 1024
 MIN_CDF_REQUEST_TIMEOUT = 100  # "requestTimeoutInMillis (>= 100, default 10000)" [OAS]
+MAX_CDF_RESOURCE_PATH = 128  # "resourcePath (<= 128)" [OAS, as summarised in the project's CDF API notes]
+MAX_CDF_QUERY_PARAMETERS = 5  # "queryParameters (<= 5)" [OAS, as above]
 DEFAULT_CDF_REQUEST_TIMEOUT = 10000  # [OAS; SDK CDFTaskParameters]
 CDF_METHODS = ("GET", "POST", "PUT", "DELETE")  # guess: the spec lists POST|GET|PUT; the SDK adds DELETE (wider)
 CDF_VERSION_HEADERS = ("alpha", "beta")  # [OAS; TOOLKIT CDFRequest.cdf_version_header]
@@ -141,19 +143,23 @@ def _cdf(t: _Task, parameters: dict[str, Any]) -> dict[str, Any]:
     allowed = ("resourcePath", "method", "queryParameters", "body", "requestTimeoutInMillis", "cdfVersionHeader")
     t.known(request, path, allowed)
     t.string(request.get("resourcePath"), f"{path}.resourcePath")
+    if len(str(request.get("resourcePath"))) > MAX_CDF_RESOURCE_PATH:
+        raise t.fail(f"{path}.resourcePath", f"must be at most {MAX_CDF_RESOURCE_PATH} characters")
     # Every field may be a ${...} reference [SDK CDFTaskParameters; TOOLKIT CDFRequest].
     t.choice(request.get("method"), f"{path}.method", CDF_METHODS, reference=True)
     query = request.get("queryParameters")
     if query is not None and not isinstance(query, dict) and not (isinstance(query, str) and _REFERENCE.match(query)):
         raise t.fail(f"{path}.queryParameters", "must be an object or a ${...} reference")
+    if isinstance(query, dict) and len(query) > MAX_CDF_QUERY_PARAMETERS:
+        raise t.fail(f"{path}.queryParameters", f"must hold at most {MAX_CDF_QUERY_PARAMETERS} parameters")
     if request.get("body") is not None:
         t.size(request["body"], f"{path}.body", MAX_CDF_BODY_BYTES)
     timeout = request.get("requestTimeoutInMillis")
     is_reference = isinstance(timeout, str) and _REFERENCE.match(timeout) is not None
-    is_number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+    is_number = isinstance(timeout, int) and not isinstance(timeout, bool)  # an integer [OAS]
     if timeout is not None and not is_reference and not (is_number and timeout >= MIN_CDF_REQUEST_TIMEOUT):
         minimum = MIN_CDF_REQUEST_TIMEOUT
-        raise t.fail(f"{path}.requestTimeoutInMillis", f"must be a number >= {minimum} or a ${{...}} reference")
+        raise t.fail(f"{path}.requestTimeoutInMillis", f"must be an integer >= {minimum} or a ${{...}} reference")
     if request.get("cdfVersionHeader") is not None:
         t.choice(request["cdfVersionHeader"], f"{path}.cdfVersionHeader", CDF_VERSION_HEADERS)
     stored = _without_nulls(request)

@@ -403,43 +403,10 @@ KNOWN_DISAGREEMENTS: dict[str, tuple[str, str]] = {
         "the emulator keeps only `externalId` of each dependsOn entry without looking at other keys; the provider "
         "refuses them (Toolkit: extra keys forbidden). Unconfirmed for CDF either way",
     ),
-    "externalId 'workflow'": (
-        PROVIDER_ONLY,
-        "the provider refuses the reserved task id `workflow` (docs/validation.md: OAS; Toolkit); the emulator "
-        "does not know the rule. Emulator gap: `${workflow.input}` references could not tell the two apart",
-    ),
-    "externalId starting with __": (
-        PROVIDER_ONLY,
-        "the provider refuses task ids starting with `__` (OAS; Toolkit); the emulator does not know the rule. "
-        "Emulator gap",
-    ),
-    "cdf resourcePath of 129 characters": (
-        PROVIDER_ONLY,
-        "the provider holds the OAS limit of 128 characters; the emulator has no limit on resourcePath. Emulator gap",
-    ),
-    "cdf queryParameters of 6 entries": (
-        PROVIDER_ONLY,
-        "the provider holds the OAS limit of 5 query parameters; the emulator has none. Emulator gap",
-    ),
-    "cdf requestTimeoutInMillis not whole": (
-        PROVIDER_ONLY,
-        "the provider takes a whole number of milliseconds, the emulator any number >= 100; the OAS types it as an "
-        "integer, so the emulator is the laxer one",
-    ),
-    "subworkflow reference with whitespace": (
-        EMULATOR_ONLY,
-        "the emulator checks a referenced workflow's external id as an identifier (no edge whitespace); the "
-        "provider only requires a non-empty string there. Provider gap: CDF's 400 is the backstop at deploy time",
-    ),
     "functionApp empty path": (
         EMULATOR_ONLY,
         "the emulator requires a non-empty path; the provider takes any string of at most 255 characters (the "
         "Toolkit's model has no minimum). Unconfirmed for CDF",
-    ),
-    "dynamic tasks as two references": (
-        EMULATOR_ONLY,
-        "the provider's reference pattern `${.+}` matches `${a}${b}` as one reference; the emulator's `${[^}]+}` "
-        "does not. Provider gap: two references are not a reference to one list of tasks",
     ),
     "schedule with an unknown key": (
         PROVIDER_ONLY,
@@ -452,11 +419,6 @@ KNOWN_DISAGREEMENTS: dict[str, tuple[str, str]] = {
         PROVIDER_ONLY,
         "the provider refuses keys of a source other than `source` and `properties` (Toolkit); the emulator "
         "checks only those two and keeps the rest. Unconfirmed for CDF",
-    ),
-    "schedule null timezone": (
-        PROVIDER_ONLY,
-        "an explicit null timezone: the emulator takes it as omitted (UTC), the provider refuses it ('None is not "
-        "an IANA time zone'), although it takes a null as omitted everywhere else in a definition",
     ),
 }
 
