@@ -25,7 +25,7 @@ class CdfResource(pulumi.dynamic.Resource):
     ) -> None:
         # The provider carries `<stack>/<name>` for its progress lines: the engine does not tell a dynamic
         # provider which resource it serves, and an input for it would show in every `preview --diff`.
-        instance = provider(f"{pulumi.get_stack()}/{resource_name}")
+        instance = provider(f"{pulumi.get_stack()}/{resource_name}", pulumi.get_project())
         secrets = ResourceOptions(additional_secret_outputs=list(provider.secret_inputs))
         all_props = {**props, **{name: None for name in outputs}}
         super().__init__(instance, resource_name, all_props, ResourceOptions.merge(opts, secrets))

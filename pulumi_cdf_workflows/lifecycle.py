@@ -136,9 +136,15 @@ class CdfResourceProvider(ResourceProvider):
     # as outputs (the connection comes back without its secrets).
     secret_inputs: ClassVar[tuple[str, ...]] = ("connection",)
 
-    def __init__(self, resource: str | None = None) -> None:
+    def __init__(self, resource: str | None = None, pulumi_project: str | None = None) -> None:
         super().__init__()
         self.resource = resource
+        self.pulumi_project = pulumi_project
+
+    def _resource_identity(self) -> str | None:
+        """`<project>/<stack>/<name>`: which resource of which stack this is (None for state written by 0.1)."""
+        resource, project = getattr(self, "resource", None), getattr(self, "pulumi_project", None)
+        return f"{project}/{resource}" if resource and project else None
 
     def _label(self, props: Mapping[str, Any]) -> str:
         return label(props, type(self).__name__, getattr(self, "resource", None))

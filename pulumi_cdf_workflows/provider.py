@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,9 +19,11 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from pulumi_cdf_workflows import _plugin_host
+from pulumi_cdf_workflows._plugin_host import Interruption
+from pulumi_cdf_workflows.cancelling import cancel_if_running
 from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import (
-    CdfApiError,
     CdfAuthError,
     CdfError,
     CdfNotFoundError,
@@ -50,7 +51,13 @@ from pulumi_cdf_workflows.lifecycle import (
     report,
     same,
 )
-from pulumi_cdf_workflows.recovery import RUN_MARKER_KEY, recover_lost_run
+from pulumi_cdf_workflows.recovery import (
+    RUN_MARKER_KEY,
+    find_in_flight,
+    new_marker,
+    recover_lost_run,
+    run_identity,
+)
 from pulumi_cdf_workflows.waiting import ExecutionWaiter, WaitOutcome, compact_tasks
 
 # A change to any of these means a different execution: the workflow runs again (replacement).
@@ -196,11 +203,19 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         settings = self._settings(args.connection)
         client = client_for(settings)
         label = self._label(props)
+        what = _describe_run(args, settings)
+        _plugin_host.install()
+        resource = self._resource_identity()
+        identity = run_identity(resource, args, props.get("triggers"), settings) if resource else None
         metadata = dict(args.metadata or {})
         marker = None
-        if len(metadata) < MAX_METADATA_PAIRS:
-            marker = uuid.uuid4().hex
+        if len(metadata) < MAX_METADATA_PAIRS:  # else the run cannot be tagged: see the README
+            marker = new_marker(identity)
             metadata[RUN_MARKER_KEY] = marker
+            if identity is not None and (adopted := find_in_flight(client, args, identity, what)) is not None:
+                started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(adopted.created_time / 1000))
+                report(label, f"adopted execution {adopted.id} started by an interrupted deploy at {started}")
+                return self._created(client, props, args, settings, adopted, what, label)
         credentials = None
         if args.client_credentials is not None:
             credentials = CdfClientCredentials(
@@ -208,7 +223,6 @@ class WorkflowExecutionProvider(CdfResourceProvider):
                 client_secret=args.client_credentials.client_secret,
             )
         started_ms = int(time.time() * 1000)
-        what = _describe_run(args, settings)
         report(label, f"running {what}")
         try:
             execution: CdfWorkflowExecution = client.run(
@@ -226,12 +240,25 @@ class WorkflowExecutionProvider(CdfResourceProvider):
                 f"Could not run {what}: {exc}. No execution was started; the next `pulumi up` tries again."
             ) from None
         report(label, f"started execution {execution.id} ({execution.status})")
+        return self._created(client, props, args, settings, execution, what, label)
 
+    def _created(
+        self,
+        client: CdfClient,
+        props: Mapping[str, Any],
+        args: ExecutionArgs,
+        settings: ConnectionSettings,
+        execution: CdfWorkflowExecution,
+        what: str,
+        label: str,
+    ) -> CreateResult:
+        """The stack's record of a started (or adopted) execution, after the wait when one was asked for."""
         outs = self._outputs(props, args, settings)
         outs.update(_execution_outputs(execution))
         if args.wait_for_completion:
             detailed = self._wait(client, execution.id, args, what, label)
-            outs.update(_execution_outputs(detailed))
+            if detailed is not None:
+                outs.update(_execution_outputs(detailed))
         return CreateResult(execution.id, outs)
 
     def _validated(self, props: Mapping[str, Any]) -> ExecutionArgs:
@@ -244,17 +271,34 @@ class WorkflowExecutionProvider(CdfResourceProvider):
 
     def _wait(
         self, client: CdfClient, execution_id: str, args: ExecutionArgs, what: str, label: str
-    ) -> CdfWorkflowExecutionDetailed:
-        waiter = ExecutionWaiter(client, execution_id, timeout=args.timeout_seconds, report=lambda m: report(label, m))
+    ) -> CdfWorkflowExecutionDetailed | None:
+        """The execution once it COMPLETED; None (the last one read, if any) when the deploy was cancelled and
+        the stack should record it as it is. Anything else raises."""
+        waiter = ExecutionWaiter(
+            client,
+            execution_id,
+            timeout=args.timeout_seconds,
+            report=lambda m: report(label, m),
+            sleep=_plugin_host.pause,
+            interrupted=_plugin_host.interruption,
+        )
         result = waiter.wait()
         if result.outcome is WaitOutcome.COMPLETED:
             assert result.execution is not None
+            return result.execution
+        if result.outcome is WaitOutcome.INTERRUPTED and result.interruption is Interruption.CANCELLED:
+            # The engine waits for this call and records what it returns: the next `up` then runs nothing.
+            report(
+                label,
+                f"stopped waiting for execution {execution_id} because {Interruption.CANCELLED.value}: it still "
+                "runs in CDF and was not cancelled; the stack records it, and `pulumi refresh` reads how it ends",
+            )
             return result.execution
         cancelled = None
         if result.may_still_run and args.cancel_on_delete:
             # The next `up` runs the workflow again: with cancel_on_delete the two must not overlap.
             try:
-                done = self._cancel_if_running(client, execution_id, f"resource {label} gave up waiting for it")
+                done = cancel_if_running(client, execution_id, f"resource {label} gave up waiting for it")
                 cancelled = f"Because cancel_on_delete is set, the provider tried to cancel it: {done}"
             except ProviderError as exc:
                 cancelled = (
@@ -349,37 +393,4 @@ class WorkflowExecutionProvider(CdfResourceProvider):
             return  # an execution is history; deleting the resource only forgets it
         label = self._label(props)
         client = client_for(self._settings_where_it_lives(props))
-        report(label, self._cancel_if_running(client, id_, f"resource {label} was deleted or replaced"))
-
-    def _cancel_if_running(self, client: CdfClient, execution_id: str, why: str) -> str:
-        """Cancel the execution unless it has ended; says what happened. Only "it has already ended" is not an
-        error: any other refusal raises with CDF's message."""
-        where = f"CDF project '{client.settings.project}'"
-        try:
-            execution = client.retrieve_execution(execution_id)
-        except CdfNotFoundError:
-            return f"execution {execution_id} is no longer in {where}; nothing to cancel"
-        except CdfError as exc:
-            raise WorkflowExecutionError(f"Could not read execution {execution_id} to cancel it: {exc}") from None
-        if execution.status != "RUNNING":
-            return f"execution {execution_id} already {execution.status}; nothing to cancel"
-        try:
-            client.cancel_execution(execution_id, reason=f"Cancelled by Pulumi: {why}"[:500])
-        except CdfNotFoundError:
-            return f"execution {execution_id} is no longer in {where}; nothing to cancel"
-        except CdfApiError as exc:
-            if exc.status in (400, 409):
-                # CDF refuses to cancel an execution that has ended; tell that apart from other refusals.
-                try:
-                    now = client.retrieve_execution(execution_id)
-                except CdfError:
-                    now = None
-                if now is not None and now.status != "RUNNING":
-                    return f"execution {execution_id} ended {now.status} before the cancel; nothing to cancel"
-            raise WorkflowExecutionError(
-                f"CDF refused to cancel execution {execution_id} in {where}: {exc}. It is still RUNNING; "
-                "the resource stays in the stack."
-            ) from None
-        except CdfError as exc:
-            raise WorkflowExecutionError(f"Could not cancel execution {execution_id}: {exc}") from None
-        return f"cancelled execution {execution_id}"
+        report(label, cancel_if_running(client, id_, f"resource {label} was deleted or replaced"))

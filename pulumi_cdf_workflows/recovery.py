@@ -1,22 +1,79 @@
-"""Finding the execution a run request started when its reply was lost or unreadable, instead of running again.
+"""Finding executions this resource started, instead of running again: the one a run request started when its
+reply was lost or unreadable, and one an interrupted `pulumi up` started that still runs.
 
-Every run is tagged with a metadata marker when a pair is free; CDF's reply may also name the execution.
+Every run is tagged with a metadata marker when a pair is free: `<identity>.<attempt>`. The identity is the same
+for every run of one resource (project, stack, name) with the same inputs and target, so a later `up` can find an
+interrupted one's run; the attempt part tells one request's run from earlier ones. CDF's reply may also name the
+execution.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from pulumi_cdf_workflows.cdf import CdfClient
+from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import CdfError, ExecutionMayHaveStartedError
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecution
-from pulumi_cdf_workflows.inputs import MAX_METADATA_PAIRS, ExecutionArgs
+from pulumi_cdf_workflows.inputs import MAX_METADATA_PAIRS, ExecutionArgs, canonical_json
 from pulumi_cdf_workflows.lifecycle import ProviderError, report
 
-# Metadata key that tags each run so a lost reply can be matched to the execution it started.
+# Metadata key that tags each run so a lost reply, or an interrupted deploy, can be matched to its execution.
 RUN_MARKER_KEY = "pulumiRunMarker"
+# An interrupted deploy's run is looked for among the workflow version's RUNNING executions created within CDF's
+# longest execution (24 h, plus clock skew), in at most 5 list requests.
+IN_FLIGHT_WINDOW_MS = (24 * 60 + 10) * 60 * 1000
+IN_FLIGHT_MAX_EXECUTIONS = 5000
+
+
+def run_identity(resource: str, args: ExecutionArgs, triggers: Any, settings: ConnectionSettings) -> str:
+    """What makes two runs the same run of one resource: the resource, what it runs with and where."""
+    what = {
+        "resource": resource,
+        "workflow_external_id": args.workflow_external_id,
+        "version": args.version,
+        "input": args.input,
+        "metadata": args.metadata,
+        "triggers": triggers,
+        "definition_hash": args.definition_hash,
+        "project": settings.project,
+        "base_url": settings.base_url,
+    }
+    return hashlib.sha256(canonical_json(what).encode()).hexdigest()[:32]
+
+
+def new_marker(identity: str | None) -> str:
+    """A run's marker: its identity and this attempt (or only an attempt when the resource is not known)."""
+    attempt = uuid.uuid4().hex[:12]
+    return f"{identity}.{attempt}" if identity else attempt
+
+
+def find_in_flight(client: CdfClient, args: ExecutionArgs, identity: str, what: str) -> CdfWorkflowExecution | None:
+    """The oldest RUNNING execution that a run of this resource with these inputs started (an interrupted `up`'s)."""
+    since = int(time.time() * 1000) - IN_FLIGHT_WINDOW_MS
+    try:
+        running = client.list_executions(
+            [(args.workflow_external_id, args.version)],
+            created_time_start=since,
+            statuses=["RUNNING"],
+            limit=IN_FLIGHT_MAX_EXECUTIONS,
+        )
+    except CdfError as exc:
+        raise ProviderError(
+            f"Could not check whether an interrupted deploy already started {what}: listing its running executions "
+            f"failed ({exc}). Nothing was run; the next `pulumi up` tries again."
+        ) from None
+    ours = [e for e in running if (e.metadata or {}).get(RUN_MARKER_KEY, "").partition(".")[0] == identity]
+    if not ours and len(running) >= IN_FLIGHT_MAX_EXECUTIONS:
+        raise ProviderError(
+            f"Could not check whether an interrupted deploy already started {what}: more than "
+            f"{IN_FLIGHT_MAX_EXECUTIONS} executions of it are running. Nothing was run; the next `pulumi up` tries "
+            "again."
+        )
+    return min(ours, key=lambda e: e.created_time) if ours else None
 
 _T = TypeVar("_T")
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pulumi_cdf_workflows._plugin_host import Interruption
 from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfAuthError, CdfError, CdfNotFoundError
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecutionDetailed, CdfWorkflowTaskExecution
 
@@ -67,6 +68,8 @@ class WaitOutcome(enum.Enum):
     VANISHED = "vanished"
     REFUSED = "refused"
     """CDF refused to show the execution (401/403 or another 4xx): further reads would learn nothing."""
+    INTERRUPTED = "interrupted"
+    """The deploy was cancelled or terminated while waiting (see `interruption`)."""
 
 
 # Why a status read is refused, in words a user can act on.
@@ -86,11 +89,12 @@ class WaitResult:
     timeout: float
     last_error: str | None = None
     refused_status: int | None = None
+    interruption: Interruption | None = None
 
     @property
     def may_still_run(self) -> bool:
         """The wait ended without seeing the execution end: it may still be running in CDF."""
-        return self.outcome in (WaitOutcome.STILL_RUNNING, WaitOutcome.REFUSED)
+        return self.outcome in (WaitOutcome.STILL_RUNNING, WaitOutcome.REFUSED, WaitOutcome.INTERRUPTED)
 
     def message(self, what: str, cancelled: str | None = None) -> str:
         """The error a user sees when the wait did not end in COMPLETED. `cancelled` says what became of a
@@ -99,8 +103,9 @@ class WaitResult:
         if self.may_still_run:
             if cancelled is None:
                 overlap = (
-                    f" and was not cancelled. {again}, starting a second execution while this one may still run: "
-                    "cancel it in CDF first if two must not run at once"
+                    " and was not cancelled. Nothing was recorded in the stack: the next `pulumi up` takes this "
+                    "execution over while it still runs (and waits for it again), and runs the workflow again once "
+                    "it has ended"
                 )
             else:
                 overlap = f". {cancelled}. {again}"
@@ -120,6 +125,14 @@ class WaitResult:
             return (
                 f"Stopped waiting for execution {self.execution_id} of {what}: reading its status failed with "
                 f"{self.last_error} ({meaning}). It was started, may still run{overlap}."
+            )
+        if self.outcome is WaitOutcome.INTERRUPTED:
+            why = self.interruption.value if self.interruption else "the deploy was interrupted"
+            return (
+                f"Stopped waiting for execution {self.execution_id} of {what} after {self.waited_seconds:.0f} s "
+                f"because {why}: it may still run and was not cancelled. Nothing could be recorded in the stack; "
+                "the next `pulumi up` takes this execution over while it still runs, and runs the workflow again "
+                "once it has ended."
             )
         if self.outcome is WaitOutcome.VANISHED:
             return f"Execution {self.execution_id} of {what} disappeared from CDF while waiting for it. {again}."
@@ -146,6 +159,8 @@ class ExecutionWaiter:
     schedule: PollSchedule = field(default_factory=PollSchedule)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    # Why the wait must stop before its time (Ctrl-C, a terminated deploy), or None; `sleep` ends early then.
+    interrupted: Callable[[], Interruption | None] = lambda: None
 
     def wait(self) -> WaitResult:
         start = self.clock()
@@ -156,6 +171,17 @@ class ExecutionWaiter:
         reads = 0
         while (remaining := deadline - self.clock()) > 0:
             self.sleep(min(self.schedule.delay(reads, self.clock() - start), remaining))
+            if (why := self.interrupted()) is not None:
+                return WaitResult(
+                    WaitOutcome.INTERRUPTED,
+                    self.execution_id,
+                    last,
+                    self.clock() - start,
+                    reads,
+                    self.timeout,
+                    last_error,
+                    interruption=why,
+                )
             reads += 1
             try:
                 current = self.client.retrieve_execution(self.execution_id)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_cdf_workflows import _plugin_pool
+from pulumi_cdf_workflows import _plugin_host
 from pulumi_cdf_workflows.cdf import CdfClient
 from pulumi_cdf_workflows.cdf.errors import WorkflowBusyError
 from pulumi_cdf_workflows.cdf.models import CdfWorkflow
@@ -80,7 +80,7 @@ class WorkflowProvider(UpsertProvider):
             client.delete_workflow(id_)
         except WorkflowBusyError:
             # The executions' own deletes may be what ends them (cancel_on_delete): let them run meanwhile.
-            with _plugin_pool.slot_lent():
+            with _plugin_host.slot_lent():
                 self._wait_for_running_executions(client, id_, self._label(props))
             client.delete_workflow(id_)
 
@@ -104,6 +104,7 @@ class WorkflowProvider(UpsertProvider):
             budget = delete_wait_seconds(self._config(), os.environ)
         except ConnectionConfigError as exc:
             raise ProviderError(str(exc)) from None
+        _plugin_host.install()
         schedule, started, reads = PollSchedule(), time.monotonic(), 0
         while True:
             running = client.list_executions([id_], statuses=["RUNNING"], limit=100)
@@ -111,6 +112,11 @@ class WorkflowProvider(UpsertProvider):
                 return
             elapsed = time.monotonic() - started
             ids = ", ".join(e.id for e in running[:3]) + (", ..." if len(running) > 3 else "")
+            if (why := _plugin_host.interruption()) is not None:
+                raise ProviderError(
+                    f"Stopped waiting to delete workflow {id_} because {why.value}: {len(running)} of its executions "
+                    f"still run ({ids}). The workflow was not deleted and stays in the stack."
+                )
             if elapsed >= budget:
                 raise ProviderError(
                     f"Could not delete workflow {id_}: CDF refuses while its executions run, and {len(running)} "
@@ -124,5 +130,5 @@ class WorkflowProvider(UpsertProvider):
                     f"waiting for {len(running)} running execution(s) of workflow '{id_}' to end before deleting "
                     f"it ({ids}); {elapsed:.0f} s of at most {budget:.0f} s",
                 )
-            time.sleep(min(schedule.delay(reads, elapsed), max(budget - elapsed, 0.0)))
+            _plugin_host.pause(min(schedule.delay(reads, elapsed), max(budget - elapsed, 0.0)))
             reads += 1

@@ -14,6 +14,7 @@ from pulumi_cdf_workflows.emulator.auth import AuthBackend
 from pulumi_cdf_workflows.emulator.exceptions import BadRequest, Conflict, NotFound
 from pulumi_cdf_workflows.emulator.state import (
     EXECUTION_STATUSES,
+    MAX_LIST_LIMIT,
     MAX_REASON,
     OUTCOMES,
     RETRYABLE_EXECUTION,
@@ -149,7 +150,7 @@ class CdfBackend(AuthBackend, WorkflowBackend):
             not isinstance(statuses, list) or any(s not in EXECUTION_STATUSES for s in statuses)
         ):
             raise BadRequest(f"status must be a list of {', '.join(sorted(EXECUTION_STATUSES))}")
-        limit = validate_limit(body.get("limit"))
+        limit = min(validate_limit(body.get("limit")), self.page_size or MAX_LIST_LIMIT)
         with self._lock:
             items = [
                 e

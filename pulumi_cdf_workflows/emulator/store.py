@@ -39,6 +39,9 @@ class BackendState:
     ) -> None:
         self.clients = dict(clients) if clients is not None else None
         self.task_duration = task_duration
+        # A test control: CDF may answer a list with fewer items than asked for, and a cursor; with this set,
+        # the executions list never answers more than this many per page.
+        self.page_size: int | None = None
         self.token_ttl = token_ttl
         self.nonce_ttl = nonce_ttl
         self._clock = clock  # lifetimes of tokens and nonces

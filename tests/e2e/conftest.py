@@ -17,7 +17,7 @@ import sys
 import sysconfig
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +153,7 @@ class Workspace:
     project_dir: Path
     state_dir: Path
     env: dict[str, str]
+    leftovers: list[int] = field(default_factory=list)  # processes a test must kill when it ends
 
     def command(self, args: tuple[str, ...], stack: str | None) -> list[str]:
         command = ["pulumi", *args, "--non-interactive", "--color", "never"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,10 +38,10 @@ def test_create_runs_the_workflow_once_with_the_integers_the_user_wrote(stack: S
     metadata = body["metadata"]
     assert isinstance(metadata, dict)
     assert metadata["deployedBy"] == "pulumi"
-    assert len(metadata["pulumiRunMarker"]) == 32  # tags the run so a lost reply can be recovered
+    assert re.fullmatch(r"[0-9a-f]{32}\.[0-9a-f]{12}", metadata["pulumiRunMarker"])  # resource+inputs . attempt
 
 
-def test_one_token_per_process_and_two_requests_per_execution(stack: Stack) -> None:
+def test_one_token_per_process_and_three_requests_per_execution(stack: Stack) -> None:
     before = len(stack.api_requests())
     for i in range(3):
         stack.up(f"run-{i}")
@@ -49,7 +50,8 @@ def test_one_token_per_process_and_two_requests_per_execution(stack: Stack) -> N
     token_calls = [c for c in calls if c[1] == "token"]
     api_calls = [c for c in calls if c[1] != "token" and c[0] != "GET"]
     assert len(token_calls) == 1
-    assert api_calls == [("POST", "sessions"), ("POST", "run")] * 3
+    # The look-up for an interrupted deploy's run, the session, the run.
+    assert api_calls == [("POST", "list"), ("POST", "sessions"), ("POST", "run")] * 3
 
 
 def test_a_nonce_binds_the_execution_without_creating_a_session(stack: Stack) -> None:
@@ -67,7 +69,8 @@ def test_a_nonce_binds_the_execution_without_creating_a_session(stack: Stack) ->
     before = len(stack.api_requests(path=r"/api/"))
     run = stack.up(nonce=nonce)
     api = stack.api_requests(path=r"/api/")[before:]
-    assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in api if r["method"] == "POST"] == [("POST", "run")]
+    posts = [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in api if r["method"] == "POST"]
+    assert posts == [("POST", "list"), ("POST", "run")]  # no session
     assert len(stack.emu.sessions(CDF_PROJECT)) == sessions_before
     assert nonce not in json.dumps(run.outs)
 

@@ -87,7 +87,7 @@ def test_our_timeout_fails_naming_the_execution_and_leaves_it_running(two_task_s
     assert stack.api_requests("POST", r"/cancel$") == []
     assert f"Gave up waiting for execution {execution['id']}" in details
     assert "after 2 s" in details and "still RUNNING" in details and "was not cancelled" in details
-    assert "next `pulumi up` runs the workflow again" in details
+    assert "the next `pulumi up` takes this execution over while it still runs" in details
 
 
 def test_an_execution_terminated_by_someone_else_while_we_wait_fails_the_deploy(two_task_stack: Stack) -> None:
