@@ -183,3 +183,37 @@ def test_the_engines_cancel_ends_a_wait_at_once_and_the_stack_records_the_runnin
     assert outs["status"] == "RUNNING" and id_ == emu.executions(CDF_PROJECT)[0]["id"]
     assert "stopped waiting for execution" in stack.plugin.stderr_text()
     assert "was not cancelled; the stack records it" in stack.plugin.stderr_text()
+
+
+def test_the_engines_cancel_ends_a_workflow_deletes_wait_and_the_workflow_stays(emu: CdfEmulator, stack: Stack) -> None:
+    from pulumi_cdf_workflows import Workflow
+
+    def program() -> None:
+        Workflow("wf", external_id=WORKFLOW, force_destroy=True)
+
+    (registration,) = capture_registrations(program, stack="dev")
+    id_, outs = create(stack, registration)
+    emu.set_outcome(WORKFLOW, VERSION, "RUN_UNTIL_CANCELLED")
+    create(stack, register("busy"))
+    errors: list[BaseException] = []
+    thread = threading.Thread(target=_delete_into, args=(stack, registration, id_, outs, errors))
+    thread.start()
+    deadline = time.monotonic() + 20
+    while "waiting for 1 running execution(s)" not in stack.plugin.stderr_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stack.plugin.cancel()
+    thread.join(timeout=10)
+
+    assert not thread.is_alive(), "the delete should stop waiting at once"
+    (error,) = errors
+    assert "Stopped waiting to delete workflow wf because the deploy was cancelled" in str(error)
+    assert emu.backend.get_workflow(CDF_PROJECT, WORKFLOW) is not None
+
+
+def _delete_into(
+    stack: Stack, registration: Registration, id_: str, outs: dict[str, Any], errors: list[BaseException]
+) -> None:
+    try:
+        stack.plugin.delete(registration.urn, id_, outs)
+    except PluginError as exc:
+        errors.append(exc)
