@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from harness import PluginProcess, Registration, capture_registrations
 
 from pulumi_cdf_workflows import WorkflowExecution
-from pulumi_cdf_workflows.config import FIELDS, READ_TIMEOUT_ENV
 from pulumi_cdf_workflows.emulator import CdfEmulator
+from pulumi_cdf_workflows.lifecycle.connection import FIELDS, READ_TIMEOUT_ENV
 
 BENCH_PROJECT = "bench"
 BENCH_WORKFLOW = "wf"

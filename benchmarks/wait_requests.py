@@ -15,8 +15,9 @@ from collections.abc import Sequence
 
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.emulator import CdfEmulator
-from pulumi_cdf_workflows.inputs import DEFAULT_TIMEOUT_SECONDS
-from pulumi_cdf_workflows.waiting import ExecutionWaiter, PollSchedule
+from pulumi_cdf_workflows.lifecycle.polling import PollSchedule
+from pulumi_cdf_workflows.resources.execution.args import DEFAULT_TIMEOUT_SECONDS
+from pulumi_cdf_workflows.resources.execution.waiting import ExecutionWaiter
 
 DURATIONS: Sequence[tuple[str, float]] = (
     ("10 s", 10.0),

@@ -4,12 +4,46 @@
 `WorkflowExecution` runs a workflow version when it is created; `ClientCredentials` and `CdfConnection` are
 their typed arguments. The CDF client lives in `pulumi_cdf_workflows.cdf` and a local CDF emulator for tests
 in `pulumi_cdf_workflows.emulator`.
+
+The resources are imported on first use, so that importing the client or the emulator does not load Pulumi.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from pulumi_cdf_workflows._version import __version__
-from pulumi_cdf_workflows.config import CdfConnection, ClientCredentials, client_from_stack
-from pulumi_cdf_workflows.resource import WorkflowExecution
-from pulumi_cdf_workflows.workflow import Workflow, WorkflowTrigger, WorkflowVersion
+
+if TYPE_CHECKING:
+    from pulumi_cdf_workflows.lifecycle.connection import CdfConnection, ClientCredentials
+    from pulumi_cdf_workflows.resources.execution import WorkflowExecution
+    from pulumi_cdf_workflows.resources.trigger import WorkflowTrigger
+    from pulumi_cdf_workflows.resources.workflow import Workflow
+    from pulumi_cdf_workflows.resources.workflow_version import WorkflowVersion
+
+_HOMES = {
+    "CdfConnection": "pulumi_cdf_workflows.lifecycle.connection",
+    "ClientCredentials": "pulumi_cdf_workflows.lifecycle.connection",
+    "Workflow": "pulumi_cdf_workflows.resources.workflow",
+    "WorkflowExecution": "pulumi_cdf_workflows.resources.execution",
+    "WorkflowTrigger": "pulumi_cdf_workflows.resources.trigger",
+    "WorkflowVersion": "pulumi_cdf_workflows.resources.workflow_version",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'pulumi_cdf_workflows' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
+
 
 __all__ = [
     "CdfConnection",
@@ -19,5 +53,4 @@ __all__ = [
     "WorkflowTrigger",
     "WorkflowVersion",
     "__version__",
-    "client_from_stack",
 ]

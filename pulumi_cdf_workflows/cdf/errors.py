@@ -48,7 +48,8 @@ class CdfApiError(CdfError):
 
 
 class CdfNotFoundError(CdfApiError):
-    """The workflow, version or execution does not exist (404, or 400 for a malformed execution id)."""
+    """The workflow, version or execution does not exist: a 404, or a 400/422 that lists the id as `missing`
+    (except where a call says only a 404 counts: a refused execution read says nothing about existence)."""
 
 
 class CdfAuthError(CdfApiError):
@@ -65,7 +66,8 @@ class CdfConnectionError(CdfError):
 
 class RequestOutcomeUnknownError(CdfError):
     """A request that changes state was sent but its outcome is unknown (read timeout, dropped
-    connection or 5xx). The client does not send it again: sending twice could apply it twice."""
+    connection or 5xx). The request itself is not sent again (sending twice could apply it twice); a call
+    that can be repeated safely in another form says so (a trigger upsert is repeated with a new session)."""
 
 
 class ExecutionMayHaveStartedError(RequestOutcomeUnknownError):

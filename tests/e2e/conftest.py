@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from pulumi_cdf_workflows.config import FIELDS, READ_TIMEOUT_ENV
 from pulumi_cdf_workflows.emulator import CdfEmulator
+from pulumi_cdf_workflows.lifecycle.connection import FIELDS, READ_TIMEOUT_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CDF_PROJECT = "e2e"

@@ -21,11 +21,12 @@ from typing import Any
 import pytest
 import requests
 
-from pulumi_cdf_workflows.definitions import comparable_definition, normalized_definition, validate_version
 from pulumi_cdf_workflows.emulator import CdfEmulator
-from pulumi_cdf_workflows.lifecycle import same
-from pulumi_cdf_workflows.schedules import validate_trigger
-from pulumi_cdf_workflows.trigger_provider import WorkflowTriggerProvider
+from pulumi_cdf_workflows.lifecycle.provider import same
+from pulumi_cdf_workflows.resources.trigger import WorkflowTriggerArgs, WorkflowTriggerProvider
+from pulumi_cdf_workflows.resources.workflow_version import WorkflowVersionArgs
+from pulumi_cdf_workflows.validation.definitions import comparable_definition, normalized_definition
+from pulumi_cdf_workflows.validation.fields import validated
 
 PROJECT = "p"
 TOKEN = "static-x"
@@ -455,7 +456,9 @@ def emulator_upserts_version(
 
 
 def provider_refusal(definition: Any) -> list[str]:
-    _, failures = validate_version({"workflow_external_id": "agree", "version": "1", "workflow_definition": definition})
+    _, failures = validated(
+        WorkflowVersionArgs, {"workflow_external_id": "agree", "version": "1", "workflow_definition": definition}
+    )
     return [reason for _, reason in failures]
 
 
@@ -539,7 +542,7 @@ def emulator_upserts_trigger(
 
 def provider_rule_refusal(rule: Any, target: tuple[str, str]) -> list[str]:
     props = {"external_id": "t", "trigger_rule": rule, "workflow_external_id": target[0], "workflow_version": target[1]}
-    _, failures = validate_trigger(props)
+    _, failures = validated(WorkflowTriggerArgs, props)
     return [reason for _, reason in failures]
 
 

@@ -11,7 +11,7 @@ import pytest
 from harness import capture_registrations, is_secret
 
 from pulumi_cdf_workflows import CdfConnection, ClientCredentials, WorkflowExecution
-from pulumi_cdf_workflows.provider import EXECUTION_OUTPUTS
+from pulumi_cdf_workflows.resources.execution.provider import WorkflowExecutionProvider
 
 
 def _register(**kwargs: Any) -> Any:
@@ -26,7 +26,7 @@ def test_type_token_and_declared_outputs() -> None:
     registration = _register()
     assert registration.type == "pulumi-python:dynamic/cdf:WorkflowExecution"
     # Declared outputs are registered (as unknown until create) so `run.status` works in programs.
-    for name in EXECUTION_OUTPUTS:
+    for name in WorkflowExecutionProvider.outputs:
         assert name in registration.inputs or name not in registration.engine_inputs
 
 

@@ -10,8 +10,8 @@ import pytest
 from harness import PluginProcess, Registration, capture_registrations
 
 from pulumi_cdf_workflows import WorkflowExecution
-from pulumi_cdf_workflows.config import FIELDS, READ_TIMEOUT_ENV
 from pulumi_cdf_workflows.emulator import CdfEmulator
+from pulumi_cdf_workflows.lifecycle.connection import FIELDS, READ_TIMEOUT_ENV
 
 CDF_PROJECT = "test-project"
 CLIENT_ID = "deploy-client"

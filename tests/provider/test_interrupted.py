@@ -16,7 +16,7 @@ from harness import PluginError, Registration, capture_registrations
 
 from pulumi_cdf_workflows import WorkflowExecution
 from pulumi_cdf_workflows.emulator import CdfEmulator
-from pulumi_cdf_workflows.recovery import RUN_MARKER_KEY
+from pulumi_cdf_workflows.resources.execution.recovery import RUN_MARKER_KEY
 
 from .conftest import CDF_PROJECT, VERSION, WORKFLOW, Stack, stack_config, start_stack
 

@@ -92,7 +92,7 @@ def test_secrets_never_reach_outputs_errors_stderr_or_the_serialized_provider(st
 
     blob = base64.b64decode(registration.provider_blob)
     assert len(blob) < 400, len(blob)  # pickled by reference: a module and class name, nothing more
-    assert b"pulumi_cdf_workflows.provider" in blob
+    assert b"pulumi_cdf_workflows.resources.execution.provider" in blob
     for secret in (run_secret, conn_secret, CLIENT_SECRET):
         assert secret.encode() not in blob
 

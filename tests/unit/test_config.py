@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pulumi_cdf_workflows.config import ConnectionConfigError, resolve_connection, validate_on_preview
-from pulumi_cdf_workflows.inputs import ConnectionArgs
+from pulumi_cdf_workflows.lifecycle.connection import ConnectionConfigError, resolve_connection, validate_on_preview
+from pulumi_cdf_workflows.validation.fields import ConnectionArgs
 
 OAUTH_ENV = {
     "CDF_PROJECT": "env-project",
@@ -95,7 +95,7 @@ def test_every_connection_field_is_in_the_typed_argument_the_readme_and_the_secr
 
     from pulumi_cdf_workflows import CdfConnection
     from pulumi_cdf_workflows.cdf.settings import CONNECTION_FIELDS, SECRET_FIELDS
-    from pulumi_cdf_workflows.config import FIELDS
+    from pulumi_cdf_workflows.lifecycle.connection import FIELDS
 
     assert [f.name for f in dataclasses.fields(CdfConnection)] == list(CONNECTION_FIELDS)
     readme = (Path(__file__).parents[2] / "README.md").read_text()

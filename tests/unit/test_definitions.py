@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from pulumi_cdf_workflows.definitions import (
+from pulumi_cdf_workflows.resources.workflow import WorkflowArgs
+from pulumi_cdf_workflows.resources.workflow_version import WorkflowVersionArgs
+from pulumi_cdf_workflows.validation.definitions import (
     definition_problems,
-    validate_version,
-    validate_workflow,
 )
-from pulumi_cdf_workflows.inputs import UNKNOWN
+from pulumi_cdf_workflows.validation.fields import UNKNOWN, validated
 
 from .conftest import _task, _two_tasks
 
@@ -26,7 +26,7 @@ def _version_props(definition: Any, **overrides: Any) -> dict[str, Any]:
 def _refusal(definition: dict[str, Any]) -> str:
     """The one failure check reports for a definition: on no property, with the path in the reason (the engine
     shows a failure on a named property after its whole value, which buries the reason)."""
-    args, failures = validate_version(_version_props(definition))
+    args, failures = validated(WorkflowVersionArgs, _version_props(definition))
     assert args is None
     assert len(failures) == 1, failures
     prop, reason = failures[0]
@@ -39,7 +39,7 @@ def _refusal(definition: dict[str, Any]) -> str:
 
 
 def test_a_valid_two_task_definition_gives_a_model() -> None:
-    args, failures = validate_version(_version_props(_two_tasks()))
+    args, failures = validated(WorkflowVersionArgs, _version_props(_two_tasks()))
     assert failures == []
     assert args is not None
     assert args.workflow_external_id == "etl"
@@ -49,7 +49,7 @@ def test_a_valid_two_task_definition_gives_a_model() -> None:
 
 
 def test_a_version_number_from_the_engine_becomes_the_version_string() -> None:
-    args, failures = validate_version(_version_props(_two_tasks(), version=1.0))
+    args, failures = validated(WorkflowVersionArgs, _version_props(_two_tasks(), version=1.0))
     assert failures == []
     assert args is not None
     assert args.version == "1"
@@ -57,7 +57,7 @@ def test_a_version_number_from_the_engine_becomes_the_version_string() -> None:
 
 def test_retries_and_timeout_sent_as_floats_by_the_engine_are_accepted() -> None:
     definition = _two_tasks(retries=3.0, timeout=3600.0, onFailure="skipTask", name="Load", description="loads")
-    args, failures = validate_version(_version_props(definition))
+    args, failures = validated(WorkflowVersionArgs, _version_props(definition))
     assert failures == []
     assert args is not None
 
@@ -185,7 +185,7 @@ def test_reserved_task_external_ids_are_refused(xid: str) -> None:
     ],
 )
 def test_each_task_limit_is_refused_naming_the_task(task: dict[str, Any], expected: str) -> None:
-    args, failures = validate_version(_version_props({"tasks": [task]}))
+    args, failures = validated(WorkflowVersionArgs, _version_props({"tasks": [task]}))
     assert args is None
     reasons = [reason for prop, reason in failures if prop == ""]
     assert all(r.startswith("workflow_definition.tasks[0] 'load': ") for r in reasons), reasons
@@ -254,7 +254,7 @@ def test_several_problems_are_reported_at_once() -> None:
     }
     problems = definition_problems(definition)
     assert len(problems) == 5, problems
-    args, failures = validate_version(_version_props(definition))
+    args, failures = validated(WorkflowVersionArgs, _version_props(definition))
     assert args is None
     assert failures == [("", problem) for problem in problems]
     assert problems[0].startswith("workflow_definition.description must be a string of at most 500")
@@ -287,7 +287,7 @@ def test_duplicate_and_dangling_dependencies_are_reported_together() -> None:
 )
 def test_a_definition_with_an_unknown_is_not_refused(definition: dict[str, Any]) -> None:
     assert definition_problems(definition) == []
-    args, failures = validate_version(_version_props(definition))
+    args, failures = validated(WorkflowVersionArgs, _version_props(definition))
     assert failures == []
     assert args is None
 
@@ -296,7 +296,7 @@ def test_unknown_objects_from_the_plugin_count_as_unknown() -> None:
     # Even next to a problem that would be refused once the unknown is resolved.
     definition = {"tasks": [_task("load", "lambda", retries=Unknown())]}  # type: ignore[no-untyped-call]
     assert definition_problems(definition) == []
-    args, failures = validate_version(_version_props(definition))
+    args, failures = validated(WorkflowVersionArgs, _version_props(definition))
     assert failures == []
     assert args is None
 
@@ -311,32 +311,32 @@ def test_unknown_objects_from_the_plugin_count_as_unknown() -> None:
     ],
 )
 def test_an_unknown_required_property_is_not_refused(overrides: dict[str, Any]) -> None:
-    args, failures = validate_version(_version_props(_two_tasks(), **overrides))
+    args, failures = validated(WorkflowVersionArgs, _version_props(_two_tasks(), **overrides))
     assert failures == []
     assert args is None
 
 
 def test_an_unknown_workflow_external_id_is_not_refused() -> None:
-    args, failures = validate_workflow({"external_id": UNKNOWN, "description": "nightly"})
+    args, failures = validated(WorkflowArgs, {"external_id": UNKNOWN, "description": "nightly"})
     assert failures == []
     assert args is None
 
 
 def test_problems_in_tasks_and_in_dependencies_are_reported_together() -> None:
     tasks = [_task("a", "nope"), _task("b", "cdf", dependsOn=[{"externalId": "zz"}])]
-    _, failures = validate_version(_version_props({"tasks": tasks}))
+    _, failures = validated(WorkflowVersionArgs, _version_props({"tasks": tasks}))
     reasons = [r for p, r in failures if p == ""]
     assert any(r.startswith("workflow_definition.tasks[0] 'a': type must be one of") for r in reasons)
     assert any(r.startswith("workflow_definition.tasks[1] 'b': depends on 'zz'") for r in reasons)
 
 
 def test_known_definition_problems_are_reported_while_the_version_is_unknown() -> None:
-    _, failures = validate_version(_version_props({"tasks": [_task("load", "lambda")]}, version=UNKNOWN))
+    _, failures = validated(WorkflowVersionArgs, _version_props({"tasks": [_task("load", "lambda")]}, version=UNKNOWN))
     assert [(prop, reason.split(":")[0]) for prop, reason in failures] == [("", "workflow_definition.tasks[0] 'load'")]
 
 
 def test_scalar_properties_keep_their_name_next_to_a_definition_problem() -> None:
-    _, failures = validate_version(_version_props({"tasks": [_task("load", "lambda")]}, version=" 1"))
+    _, failures = validated(WorkflowVersionArgs, _version_props({"tasks": [_task("load", "lambda")]}, version=" 1"))
     assert [prop for prop, _ in failures] == ["version", ""]
 
 
@@ -344,7 +344,7 @@ def test_scalar_properties_keep_their_name_next_to_a_definition_problem() -> Non
 
 
 def test_a_valid_workflow_gives_a_model_with_whole_numbers() -> None:
-    args, failures = validate_workflow(
+    args, failures = validated(WorkflowArgs,
         {"external_id": "etl", "description": "nightly", "data_set_id": 123.0, "max_concurrent_executions": 5.0}
     )
     assert failures == []
@@ -368,7 +368,7 @@ def test_a_valid_workflow_gives_a_model_with_whole_numbers() -> None:
     ],
 )
 def test_each_workflow_limit_fails_naming_the_property(props: dict[str, Any], prop: str, expected: str) -> None:
-    args, failures = validate_workflow(props)
+    args, failures = validated(WorkflowArgs, props)
     assert args is None
     assert len(failures) == 1, failures
     failed_prop, reason = failures[0]
@@ -378,6 +378,6 @@ def test_each_workflow_limit_fails_naming_the_property(props: dict[str, Any], pr
 
 @pytest.mark.parametrize("value", [1.0, 10_000.0])
 def test_max_concurrent_executions_at_its_limits_is_accepted(value: float) -> None:
-    args, failures = validate_workflow({"external_id": "etl", "max_concurrent_executions": value})
+    args, failures = validated(WorkflowArgs, {"external_id": "etl", "max_concurrent_executions": value})
     assert failures == []
     assert args is not None

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from pulumi_cdf_workflows.definitions import comparable_definition, normalized_definition
-from pulumi_cdf_workflows.inputs import UNKNOWN, canonical_json, restore_integers
+from pulumi_cdf_workflows.validation.definitions import comparable_definition, normalized_definition
+from pulumi_cdf_workflows.validation.fields import UNKNOWN, canonical_json, restore_integers
 
 from .conftest import _task
 

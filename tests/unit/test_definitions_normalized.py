@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from pulumi_cdf_workflows.definitions import normalized_definition
-from pulumi_cdf_workflows.inputs import canonical_json
+from pulumi_cdf_workflows.validation.definitions import normalized_definition
+from pulumi_cdf_workflows.validation.fields import canonical_json
 
 from .conftest import _task, _two_tasks
 

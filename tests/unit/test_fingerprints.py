@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from pulumi_cdf_workflows.inputs import canonical_json
-from pulumi_cdf_workflows.lifecycle import fingerprint_matches as _fingerprint_matches
-from pulumi_cdf_workflows.provider import CREDENTIAL_PROPERTIES, _fingerprints
+from pulumi_cdf_workflows.lifecycle.provider import fingerprint_matches as _fingerprint_matches
+from pulumi_cdf_workflows.resources.execution.provider import CREDENTIAL_PROPERTIES, _fingerprints
+from pulumi_cdf_workflows.validation.fields import canonical_json
 
 NONCE = "nonce-Secret-0123456789abcdef"
 CREDENTIALS = {"client_id": "runner", "client_secret": "client-Secret-0123456789abcdef"}

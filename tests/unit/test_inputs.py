@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from pulumi_cdf_workflows.inputs import UNKNOWN, canonical_json, restore_integers, validate
+from pulumi_cdf_workflows.resources.execution.args import ExecutionArgs
+from pulumi_cdf_workflows.validation.fields import UNKNOWN, canonical_json, restore_integers, validated
 
 
 def _props(**overrides: Any) -> dict[str, Any]:
@@ -17,14 +18,14 @@ def _props(**overrides: Any) -> dict[str, Any]:
 
 
 def _only_failure(**overrides: Any) -> tuple[str, str]:
-    args, failures = validate(_props(**overrides))
+    args, failures = validated(ExecutionArgs, _props(**overrides))
     assert args is None
     assert len(failures) == 1, failures
     return failures[0]
 
 
 def test_valid_inputs_give_a_model_with_defaults() -> None:
-    args, failures = validate(_props(input={"a": 1.0}, metadata={"k": "v"}))
+    args, failures = validated(ExecutionArgs, _props(input={"a": 1.0}, metadata={"k": "v"}))
     assert failures == []
     assert args is not None
     assert args.wait_for_completion is False
@@ -77,14 +78,14 @@ def test_an_empty_connection_string_fails_naming_the_field(field: str, value: st
 
 
 def test_a_version_number_from_the_engine_becomes_the_version_string() -> None:
-    args, failures = validate(_props(version=1.0))
+    args, failures = validated(ExecutionArgs, _props(version=1.0))
     assert failures == []
     assert args is not None
     assert args.version == "1"
 
 
 def test_missing_required_properties_are_named() -> None:
-    args, failures = validate({})
+    args, failures = validated(ExecutionArgs, {})
     assert args is None
     assert sorted(failures) == [
         ("version", "version is required"),
@@ -99,7 +100,7 @@ def test_nonce_with_client_credentials_is_refused() -> None:
 
 
 def test_failure_messages_never_echo_secrets() -> None:
-    _, failures = validate(
+    _, failures = validated(ExecutionArgs,
         _props(nonce="nonce-value", client_credentials={"client_id": "i", "client_secret": "s3cr3t"})
     )
     assert failures
@@ -107,7 +108,7 @@ def test_failure_messages_never_echo_secrets() -> None:
 
 
 def test_unknown_values_are_accepted_without_a_model() -> None:
-    args, failures = validate(
+    args, failures = validated(ExecutionArgs,
         _props(version=UNKNOWN, input={"a": UNKNOWN}, metadata={"k": UNKNOWN}, client_credentials=UNKNOWN)
     )
     assert failures == []
@@ -136,6 +137,6 @@ def test_canonical_json_ignores_key_order_and_float_integers() -> None:
 
 def test_unknown_objects_from_the_plugin_count_as_unknown() -> None:
     # The plugin deserializes preview unknowns in check and diff as pulumi.output.Unknown objects.
-    args, failures = validate(_props(version=Unknown(), input={"a": Unknown()}))  # type: ignore[no-untyped-call]
+    args, failures = validated(ExecutionArgs, _props(version=Unknown(), input={"a": Unknown()}))  # type: ignore[no-untyped-call]
     assert failures == []
     assert args is None

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from pulumi_cdf_workflows.schedules import rule_problems, validate_trigger
-from pulumi_cdf_workflows.suggestions import describe
+from pulumi_cdf_workflows.resources.trigger import WorkflowTriggerArgs
+from pulumi_cdf_workflows.validation.fields import validated
+from pulumi_cdf_workflows.validation.suggestions import describe
+from pulumi_cdf_workflows.validation.trigger_rules import rule_problems
 
 
 def _stream(**overrides: Any) -> dict[str, Any]:
@@ -122,6 +124,6 @@ def test_record_stream_problems_are_failures_on_no_property_with_the_path() -> N
         "workflow_version": "1",
         "trigger_rule": _stream(batchSize=500.0),
     }
-    args, failures = validate_trigger(props)
+    args, failures = validated(WorkflowTriggerArgs, props)
     assert args is None
     assert failures == [("", "trigger_rule.batchSize must be a whole number from 1 to 100, got 500")]

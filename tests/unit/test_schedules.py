@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from pulumi_cdf_workflows.inputs import UNKNOWN
-from pulumi_cdf_workflows.schedules import describe_schedule, rule_problems
+from pulumi_cdf_workflows.validation.fields import UNKNOWN
+from pulumi_cdf_workflows.validation.trigger_rules import describe_schedule, rule_problems
 
 from .conftest import _data_modeling, _schedule
 

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from pulumi_cdf_workflows.definitions import definition_problems, validate_version
-from pulumi_cdf_workflows.task_parameters import parameter_problems
+from pulumi_cdf_workflows.resources.workflow_version import WorkflowVersionArgs
+from pulumi_cdf_workflows.validation.definitions import definition_problems
+from pulumi_cdf_workflows.validation.fields import validated
+from pulumi_cdf_workflows.validation.task_parameters import parameter_problems
 
 from .conftest import _task
 
@@ -225,7 +227,7 @@ def test_each_parameter_limit_names_the_path_and_the_value(
 
 def test_parameter_problems_are_failures_on_no_property_with_the_whole_path() -> None:
     task = _task("load", "cdf", parameters={"cdfRequest": {"resourcePath": "/a", "method": "PATCH"}})
-    args, failures = validate_version(
+    args, failures = validated(WorkflowVersionArgs,
         {"workflow_external_id": "etl", "version": "1", "workflow_definition": {"tasks": [_task("x"), task]}}
     )
     assert args is None

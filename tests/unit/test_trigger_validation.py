@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from pulumi_cdf_workflows.inputs import UNKNOWN
-from pulumi_cdf_workflows.schedules import validate_trigger
+from pulumi_cdf_workflows.resources.trigger import WorkflowTriggerArgs
+from pulumi_cdf_workflows.validation.fields import UNKNOWN, validated
 
 from .conftest import _data_modeling, _schedule
 
@@ -25,7 +25,7 @@ def _trigger_props(**overrides: Any) -> dict[str, Any]:
 
 
 def _only_failure(**overrides: Any) -> tuple[str, str]:
-    args, failures = validate_trigger(_trigger_props(**overrides))
+    args, failures = validated(WorkflowTriggerArgs, _trigger_props(**overrides))
     assert args is None
     assert len(failures) == 1, failures
     return failures[0]
@@ -35,8 +35,8 @@ def _only_failure(**overrides: Any) -> tuple[str, str]:
 
 
 def test_a_valid_trigger_gives_a_model() -> None:
-    args, failures = validate_trigger(
-        _trigger_props(input={"day": "monday", "retries": 3.0}, metadata={"owner": "data-team"})
+    args, failures = validated(
+        WorkflowTriggerArgs, _trigger_props(input={"day": "monday", "retries": 3.0}, metadata={"owner": "data-team"})
     )
     assert failures == []
     assert args is not None
@@ -50,21 +50,23 @@ def test_a_valid_trigger_gives_a_model() -> None:
 
 
 def test_a_workflow_version_number_from_the_engine_becomes_the_version_string() -> None:
-    args, failures = validate_trigger(_trigger_props(workflow_version=1.0))
+    args, failures = validated(WorkflowTriggerArgs, _trigger_props(workflow_version=1.0))
     assert failures == []
     assert args is not None
     assert args.workflow_version == "1"
 
 
 def test_a_data_modeling_trigger_with_engine_floats_gives_a_model() -> None:
-    args, failures = validate_trigger(_trigger_props(trigger_rule=_data_modeling()))
+    args, failures = validated(WorkflowTriggerArgs, _trigger_props(trigger_rule=_data_modeling()))
     assert failures == []
     assert args is not None
     assert args.trigger_rule["batchSize"] == 100
 
 
 def test_client_credentials_are_kept_secret_in_the_model() -> None:
-    args, failures = validate_trigger(_trigger_props(client_credentials={"client_id": "me", "client_secret": "s3"}))
+    args, failures = validated(
+        WorkflowTriggerArgs, _trigger_props(client_credentials={"client_id": "me", "client_secret": "s3"})
+    )
     assert failures == []
     assert args is not None
     assert args.client_credentials is not None
@@ -81,7 +83,9 @@ def test_a_rule_problem_is_reported_on_no_property_with_its_path() -> None:
 
 
 def test_several_rule_problems_are_one_failure_each() -> None:
-    args, failures = validate_trigger(_trigger_props(trigger_rule=_data_modeling(batchSize=0.0, batchTimeout=9.0)))
+    args, failures = validated(
+        WorkflowTriggerArgs, _trigger_props(trigger_rule=_data_modeling(batchSize=0.0, batchTimeout=9.0))
+    )
     assert args is None
     assert failures == [
         ("", "trigger_rule.batchSize must be a whole number from 1 to 1000, got 0"),
@@ -90,7 +94,9 @@ def test_several_rule_problems_are_one_failure_each() -> None:
 
 
 def test_a_scalar_property_keeps_its_name_next_to_a_rule_problem() -> None:
-    args, failures = validate_trigger(_trigger_props(external_id="", trigger_rule=_schedule("61 * * * *")))
+    args, failures = validated(
+        WorkflowTriggerArgs, _trigger_props(external_id="", trigger_rule=_schedule("61 * * * *"))
+    )
     assert args is None
     assert [prop for prop, _ in failures] == ["external_id", ""]
 
@@ -98,7 +104,7 @@ def test_a_scalar_property_keeps_its_name_next_to_a_rule_problem() -> None:
 def test_a_missing_trigger_rule_is_refused() -> None:
     props = _trigger_props()
     del props["trigger_rule"]
-    args, failures = validate_trigger(props)
+    args, failures = validated(WorkflowTriggerArgs, props)
     assert args is None
     assert failures == [("trigger_rule", "trigger_rule is required")]
 
@@ -124,7 +130,7 @@ def test_an_external_id_over_255_characters_is_refused() -> None:
 
 def test_an_input_of_exactly_100_kb_is_accepted() -> None:
     # {"x":"..."} is 8 bytes besides the string.
-    args, failures = validate_trigger(_trigger_props(input={"x": "y" * (100 * 1024 - 8)}))
+    args, failures = validated(WorkflowTriggerArgs, _trigger_props(input={"x": "y" * (100 * 1024 - 8)}))
     assert failures == []
     assert args is not None
 
@@ -137,7 +143,7 @@ def test_an_input_over_100_kb_is_refused() -> None:
 
 
 def test_ten_metadata_pairs_are_accepted() -> None:
-    args, failures = validate_trigger(_trigger_props(metadata={f"k{i}": "v" for i in range(10)}))
+    args, failures = validated(WorkflowTriggerArgs, _trigger_props(metadata={f"k{i}": "v" for i in range(10)}))
     assert failures == []
     assert args is not None
 
@@ -170,7 +176,7 @@ def test_an_empty_client_secret_is_refused() -> None:
     ],
 )
 def test_an_unknown_value_is_not_refused_and_gives_no_model(overrides: dict[str, Any]) -> None:
-    args, failures = validate_trigger(_trigger_props(**overrides))
+    args, failures = validated(WorkflowTriggerArgs, _trigger_props(**overrides))
     assert failures == []
     assert args is None
 
@@ -189,6 +195,8 @@ def test_a_rule_problem_is_still_refused_while_the_external_id_is_unknown() -> N
 
 
 def test_client_credentials_with_an_unknown_secret_give_no_model() -> None:
-    args, failures = validate_trigger(_trigger_props(client_credentials={"client_id": "me", "client_secret": UNKNOWN}))
+    args, failures = validated(
+        WorkflowTriggerArgs, _trigger_props(client_credentials={"client_id": "me", "client_secret": UNKNOWN})
+    )
     assert failures == []
     assert args is None

@@ -9,7 +9,8 @@ import pytest
 
 from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfAuthError, CdfConnectionError, CdfNotFoundError
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecutionDetailed
-from pulumi_cdf_workflows.waiting import ExecutionWaiter, PollSchedule, WaitOutcome, compact_tasks
+from pulumi_cdf_workflows.lifecycle.polling import PollSchedule
+from pulumi_cdf_workflows.resources.execution.waiting import ExecutionWaiter, WaitOutcome, compact_tasks
 
 
 class FakeClock:

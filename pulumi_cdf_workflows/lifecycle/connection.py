@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pulumi
 from pulumi import Input, Output
 from pydantic import SecretStr, ValidationError
 
-from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
+from pulumi_cdf_workflows.cdf import ConnectionSettings
 from pulumi_cdf_workflows.cdf.settings import (
     INSECURE_HTTP_ENV,
     INSECURE_HTTP_KEY,
@@ -21,7 +19,7 @@ from pulumi_cdf_workflows.cdf.settings import (
     ConnectionFields,
     environment_variable,
 )
-from pulumi_cdf_workflows.inputs import ConnectionArgs
+from pulumi_cdf_workflows.validation.fields import ConnectionArgs
 
 
 @dataclass(frozen=True)
@@ -256,19 +254,3 @@ def connection_props(value: CdfConnection | Mapping[str, Any] | None) -> dict[st
     if isinstance(value, CdfConnection):
         return value.to_props()
     return CdfConnection(**value).to_props()
-
-
-def client_from_stack(connection: CdfConnection | None = None) -> CdfClient:
-    """A CDF client for use inside a Pulumi program, resolved like the provider resolves its connection.
-
-    Handy for program-time reads or idempotent upserts (the examples use it to create the workflow they
-    run). It runs during `pulumi preview` too, so keep what you do with it idempotent.
-    """
-    stack_config = {key: pulumi.runtime.get_config(key) for key in STACK_CONFIG_KEYS}
-    args = None
-    if connection is not None:
-        plain = {k: v for k, v in vars(connection).items() if v is not None}
-        if any(isinstance(v, Output) for v in plain.values()):
-            raise TypeError("client_from_stack needs plain values in connection, not Outputs")
-        args = ConnectionArgs.model_validate(plain)
-    return CdfClient(resolve_connection(args, {k: v for k, v in stack_config.items() if v}, os.environ))

@@ -1,6 +1,7 @@
 """The lifecycle of a WorkflowExecution: check, diff, create, read, update and delete.
 
-What all providers share (configuration, connection, clients, progress, errors) is in `lifecycle.py`.
+What all providers share (configuration, connection, clients, progress, errors) is in `lifecycle/`; which
+properties replace, are stored or are secret, and their defaults, come from `args.py`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cdf_workflows import _plugin_host
-from pulumi_cdf_workflows._plugin_host import Interruption
-from pulumi_cdf_workflows.cancelling import cancel_if_running
 from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import (
     CdfAuthError,
@@ -30,18 +28,11 @@ from pulumi_cdf_workflows.cdf.errors import (
     ExecutionMayHaveStartedError,
 )
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecution, CdfWorkflowExecutionDetailed
-from pulumi_cdf_workflows.config import validate_on_preview
-from pulumi_cdf_workflows.inputs import (
-    DEFAULT_TIMEOUT_SECONDS,
-    MAX_METADATA_PAIRS,
-    ExecutionArgs,
-    contains_unknown,
-    identifier,
-    is_unknown,
-    restore_integers,
-    validate,
-)
-from pulumi_cdf_workflows.lifecycle import (
+from pulumi_cdf_workflows.lifecycle import plugin_host
+from pulumi_cdf_workflows.lifecycle.connection import validate_on_preview
+from pulumi_cdf_workflows.lifecycle.plugin_host import Interruption
+from pulumi_cdf_workflows.lifecycle.properties import OnChange, arguments, defaults, secret_arguments
+from pulumi_cdf_workflows.lifecycle.provider import (
     CdfResourceProvider,
     ProviderError,
     client_for,
@@ -51,38 +42,32 @@ from pulumi_cdf_workflows.lifecycle import (
     report,
     same,
 )
-from pulumi_cdf_workflows.recovery import (
+from pulumi_cdf_workflows.resources.execution.args import ExecutionArgs, ExecutionOutputs
+from pulumi_cdf_workflows.resources.execution.cancelling import cancel_if_running
+from pulumi_cdf_workflows.resources.execution.recovery import (
     RUN_MARKER_KEY,
     find_in_flight,
     new_marker,
     recover_lost_run,
     run_identity,
 )
-from pulumi_cdf_workflows.waiting import ExecutionWaiter, WaitOutcome, compact_tasks
+from pulumi_cdf_workflows.resources.execution.waiting import ExecutionWaiter, WaitOutcome, compact_tasks
+from pulumi_cdf_workflows.validation.fields import (
+    MAX_METADATA_PAIRS,
+    contains_unknown,
+    identifier,
+    is_unknown,
+    restore_integers,
+    validated,
+)
 
 # A change to any of these means a different execution: the workflow runs again (replacement).
-REPLACE_PROPERTIES = ("workflow_external_id", "version", "input", "metadata", "triggers", "definition_hash")
-# Settings that only affect how the provider behaves; stored in place, nothing runs.
-SETTING_DEFAULTS: dict[str, Any] = {
-    "wait_for_completion": False,
-    "timeout_seconds": DEFAULT_TIMEOUT_SECONDS,
-    "cancel_on_delete": False,
-}
-SETTING_PROPERTIES = tuple(SETTING_DEFAULTS)
+REPLACE_PROPERTIES = arguments(ExecutionArgs, OnChange.REPLACE)
 # Secret-bearing inputs: compared through salted fingerprints because their values never reach state outputs.
-CREDENTIAL_PROPERTIES = ("client_credentials", "nonce", "connection")
-# Outputs that the provider computes from the execution.
-EXECUTION_OUTPUTS = (
-    "execution_id",
-    "status",
-    "engine_execution_id",
-    "created_time",
-    "start_time",
-    "end_time",
-    "reason_for_incompletion",
-    "executed_tasks",
-    "found_in_cdf",
-)
+CREDENTIAL_PROPERTIES = secret_arguments(ExecutionArgs)
+# Settings that only affect how the provider behaves; stored in place, nothing runs.
+SETTING_PROPERTIES = tuple(p for p in arguments(ExecutionArgs, OnChange.STORE) if p not in CREDENTIAL_PROPERTIES)
+SETTING_DEFAULTS = defaults(ExecutionArgs, SETTING_PROPERTIES)
 
 
 class WorkflowExecutionError(ProviderError):
@@ -136,12 +121,13 @@ def normalized_inputs(news: Mapping[str, Any]) -> dict[str, Any]:
 class WorkflowExecutionProvider(CdfResourceProvider):
     """The dynamic provider behind :class:`pulumi_cdf_workflows.WorkflowExecution`. Stateless by design."""
 
-    secret_inputs = CREDENTIAL_PROPERTIES
+    args_model = ExecutionArgs
+    outputs_model = ExecutionOutputs
 
     # --- check ---------------------------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = normalized_inputs(news)
-        args, problems = validate(inputs)
+        args, problems = validated(ExecutionArgs, inputs)
         failures = [CheckFailure(prop, reason) for prop, reason in problems]
         settings = self._checked_settings(inputs, failures)
         # A version this program deploys may not exist yet: its own check covers it.
@@ -204,7 +190,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         client = client_for(settings)
         label = self._label(props)
         what = _describe_run(args, settings)
-        _plugin_host.install()
+        plugin_host.install()
         resource = self._resource_identity()
         identity = run_identity(resource, args, props.get("triggers"), settings) if resource else None
         metadata = dict(args.metadata or {})
@@ -262,7 +248,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         return CreateResult(execution.id, outs)
 
     def _validated(self, props: Mapping[str, Any]) -> ExecutionArgs:
-        args, problems = validate(props)
+        args, problems = validated(ExecutionArgs, props)
         if problems:
             raise WorkflowExecutionError("; ".join(f"{p}: {r}" for p, r in problems))
         if args is None:
@@ -279,8 +265,8 @@ class WorkflowExecutionProvider(CdfResourceProvider):
             execution_id,
             timeout=args.timeout_seconds,
             report=lambda m: report(label, m),
-            sleep=_plugin_host.pause,
-            interrupted=_plugin_host.interruption,
+            sleep=plugin_host.pause,
+            interrupted=plugin_host.interruption,
         )
         result = waiter.wait()
         if result.outcome is WaitOutcome.COMPLETED:
@@ -309,23 +295,17 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         raise WorkflowExecutionError(result.message(what, cancelled))
 
     def _outputs(self, props: Mapping[str, Any], args: ExecutionArgs, settings: ConnectionSettings) -> dict[str, Any]:
-        """The non-secret inputs as given, the resolved connection target and the credential fingerprints."""
-        outs: dict[str, Any] = {
-            "workflow_external_id": args.workflow_external_id,
-            "version": args.version,  # a string, also when the program wrote version=1
-            "input": props.get("input"),
-            "metadata": props.get("metadata"),
-            "triggers": props.get("triggers"),
-            "definition_hash": props.get("definition_hash"),
-            "wait_for_completion": bool(props.get("wait_for_completion") or False),
-            "timeout_seconds": props.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS,
-            "cancel_on_delete": bool(props.get("cancel_on_delete") or False),
-            "connection": public_connection(props.get("connection")),
-            "deployed_by_stack": bool(props.get("deployed_by_stack")),
-            "project": settings.project,
-            "base_url": settings.base_url,
-            "credentials_fingerprint": _fingerprints(props),
-        }
+        """The non-secret inputs as given (settings with their defaults), the resolved connection target and the
+        credential fingerprints."""
+        outs: dict[str, Any] = {name: props.get(name) for name in REPLACE_PROPERTIES}
+        outs.update(workflow_external_id=args.workflow_external_id, version=args.version)  # "1" for version=1
+        outs.update({name: getattr(args, name) for name in SETTING_PROPERTIES})
+        outs.update(
+            connection=public_connection(props.get("connection")),
+            project=settings.project,
+            base_url=settings.base_url,
+            credentials_fingerprint=_fingerprints(props),
+        )
         return outs
 
     # --- read ----------------------------------------------------------------------------------------
@@ -375,7 +355,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
     def _stored_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
         """The inputs that the next diff compares with, rebuilt from the outputs so a refresh adds no diff."""
         return normalized_inputs(
-            {k: outs.get(k) for k in (*REPLACE_PROPERTIES, *SETTING_PROPERTIES, "connection", "deployed_by_stack")}
+            {k: outs.get(k) for k in (*REPLACE_PROPERTIES, *SETTING_PROPERTIES, "connection")}
         )
 
     # --- update --------------------------------------------------------------------------------------
@@ -383,7 +363,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         # Only settings changed (diff replaces for anything else): store them, run nothing.
         outs = {k: v for k, v in olds.items() if k != "__provider"}
         fresh = self._outputs(news, self._validated(news), self._settings(news.get("connection")))
-        for key in (*SETTING_PROPERTIES, "connection", "credentials_fingerprint", "deployed_by_stack"):
+        for key in (*SETTING_PROPERTIES, "connection", "credentials_fingerprint"):
             outs[key] = fresh[key]
         return UpdateResult(outs)
 

@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import CdfError, ExecutionMayHaveStartedError
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecution
-from pulumi_cdf_workflows.inputs import MAX_METADATA_PAIRS, ExecutionArgs, canonical_json
-from pulumi_cdf_workflows.lifecycle import ProviderError, report
+from pulumi_cdf_workflows.lifecycle.provider import ProviderError, report
+from pulumi_cdf_workflows.resources.execution.args import ExecutionArgs
+from pulumi_cdf_workflows.validation.fields import MAX_METADATA_PAIRS, canonical_json
 
 # Metadata key that tags each run so a lost reply, or an interrupted deploy, can be matched to its execution.
 RUN_MARKER_KEY = "pulumiRunMarker"

@@ -11,9 +11,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_cdf_workflows.inputs import check_identifier, restore_integers
-from pulumi_cdf_workflows.suggestions import closest, describe, did_you_mean, unknown_key
-from pulumi_cdf_workflows.task_parameters import SHAPES, inline_tasks, parameter_problems
+from pulumi_cdf_workflows.validation.fields import check_identifier, restore_integers
+from pulumi_cdf_workflows.validation.suggestions import closest, describe, did_you_mean, unknown_key
+from pulumi_cdf_workflows.validation.task_parameters import SHAPES, inline_tasks, parameter_problems
 
 TASK_TYPES = ("function", "transformation", "cdf", "dynamic", "subworkflow", "simulation", "functionApp")
 NOT_IN_SUBWORKFLOW = ("subworkflow", "dynamic")  # DOCS limits: no nested subworkflows, no dynamic tasks inside

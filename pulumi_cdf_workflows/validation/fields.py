@@ -1,14 +1,16 @@
-"""Validation of WorkflowExecution inputs as the provider receives them from the Pulumi engine.
+"""The rules every resource's arguments share, and the one way they are validated.
 
-The engine hands the provider plain JSON-like values: every number is a float and values that are not
-known yet (during a preview) are the unknown sentinel. This module turns that into a typed model, or into
-check failures that name the property, the limit and what is wrong with the value.
+The engine hands a provider plain JSON-like values: every number is a float and values that are not known
+yet (during a preview) are the unknown sentinel. `validated` turns them into a resource's argument model, or
+into check failures that name the property, the limit and what is wrong with the value. The field types here
+carry CDF's rules for identifiers, an execution's or trigger's input and metadata, and credentials.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
@@ -22,8 +24,8 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from pulumi_cdf_workflows.cdf.settings import ConnectionFields
 
@@ -36,25 +38,6 @@ MAX_INPUT_BYTES = 100 * 1024
 MAX_METADATA_PAIRS = 10
 MAX_METADATA_KEY = 32
 MAX_METADATA_VALUE = 255
-MAX_TIMEOUT_SECONDS = 24 * 3600  # CDF ends every execution after 24 h
-DEFAULT_TIMEOUT_SECONDS = 3600.0
-
-# Properties of the resource, in the order errors are reported.
-PROPERTIES = (
-    "workflow_external_id",
-    "version",
-    "input",
-    "metadata",
-    "client_credentials",
-    "nonce",
-    "triggers",
-    "definition_hash",
-    "wait_for_completion",
-    "timeout_seconds",
-    "cancel_on_delete",
-    "connection",
-)
-
 
 def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
@@ -202,55 +185,6 @@ class ConnectionArgs(ConnectionFields):
         return value
 
 
-class ExecutionArgs(BaseModel):
-    """Everything a WorkflowExecution is created from, validated against CDF's documented limits."""
-
-    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
-
-    workflow_external_id: Identifier
-    version: Identifier
-    input: ExecutionInput = None
-    metadata: Metadata = None
-    client_credentials: ClientCredentialsArgs | None = None
-    nonce: SecretStr | None = None
-    triggers: list[Any] | None = None
-    definition_hash: str | None = None
-    wait_for_completion: bool = False
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
-    cancel_on_delete: bool = False
-    connection: ConnectionArgs | None = None
-
-    @field_validator("timeout_seconds", mode="before")
-    @classmethod
-    def _timeout(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"timeout_seconds must be a number of seconds, got {type(value).__name__}")
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"timeout_seconds must be greater than 0, got {value}")
-        if value > MAX_TIMEOUT_SECONDS:
-            raise ValueError(
-                f"timeout_seconds is {value}; CDF ends every execution after {MAX_TIMEOUT_SECONDS} seconds "
-                "(24 h), so a longer wait is never needed"
-            )
-        return float(value)
-
-    @field_validator("nonce")
-    @classmethod
-    def _nonce_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().strip():
-            raise ValueError("nonce must not be empty; leave it out to create a session instead")
-        return value
-
-    @model_validator(mode="after")
-    def _one_credential(self) -> ExecutionArgs:
-        if self.nonce is not None and self.client_credentials is not None:
-            raise ValueError(
-                "nonce and client_credentials are both set; give one: a nonce binds the execution to an "
-                "existing session, client_credentials create a new one"
-            )
-        return self
-
-
 def _without_unknowns(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _without_unknowns(v) for k, v in value.items() if not is_unknown(v)}
@@ -277,75 +211,55 @@ def _failure_reason(error: Mapping[str, Any], prop: str) -> str:
     return f"{prop}: {message[0].lower()}{message[1:]}"
 
 
-def _blank_unknowns(props: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
-    """Leave out values a preview does not know yet, so they are neither validated nor rejected."""
-    known: dict[str, Any] = {}
-    unknown: set[str] = set()
-    for key in PROPERTIES:
-        if key not in props or props[key] is None:
-            continue
-        value = props[key]
-        if is_unknown(value):
-            unknown.add(key)
-            continue
-        if key in ("client_credentials", "connection") and isinstance(value, Mapping):
-            inner = {k: v for k, v in value.items() if v is not None and not is_unknown(v)}
-            if len(inner) != sum(1 for v in value.values() if v is not None):
-                unknown.add(key)
-            value = inner
-        known[key] = value
-    return known, unknown
-
-
 _M = TypeVar("_M", bound=BaseModel)
 
 
-def pydantic_failures(
-    model: type[_M], props: Mapping[str, Any], placeholders: Mapping[str, Any] | None = None
-) -> tuple[_M | None, list[tuple[str, str]]]:
-    """Validate engine inputs against `model`: the model (None while anything is unknown) and (property,
-    reason) failures. Values a preview does not know yet are left out, or stand in as `placeholders` where
-    the model requires them, so that everything known is still checked."""
+def _nested_model(info: FieldInfo) -> bool:
+    """Whether a field holds a model of its own (credentials, a connection), whose fields may be unknown one by one."""
+    return any(isinstance(arg, type) and issubclass(arg, BaseModel) for arg in typing.get_args(info.annotation))
+
+
+def _structured(model: type[BaseModel], prop: str) -> bool:
+    info = model.model_fields.get(prop)
+    extra = info.json_schema_extra if info is not None else None
+    return isinstance(extra, dict) and bool(extra.get("structured"))
+
+
+def validated(model: type[_M], props: Mapping[str, Any]) -> tuple[_M | None, list[tuple[str, str]]]:
+    """Validate the engine's inputs against a resource's argument model: the model (None while anything is still
+    unknown) and (property, reason) failures. A value a preview does not know yet is neither validated nor
+    refused: it is left out, and so are the failures it would cause (a required value reported missing), while
+    everything known is checked."""
     known: dict[str, Any] = {}
-    unknown = False
-    for key in model.model_fields:
-        value = props.get(key)
+    unknown: set[tuple[str, ...]] = set()
+    for name, info in model.model_fields.items():
+        value = props.get(name)
         if value is None:
             continue
         if is_unknown(value):
-            unknown = True
-            if placeholders and key in placeholders:
-                known[key] = placeholders[key]
+            unknown.add((name,))
             continue
-        if isinstance(value, Mapping) and key == "connection":
-            inner = {k: v for k, v in value.items() if v is not None and not is_unknown(v)}
-            unknown = unknown or len(inner) != sum(1 for v in value.values() if v is not None)
-            value = inner
-        known[key] = value
-    return _validated(model, known, unknown)
-
-
-def _validated(model: type[_M], known: dict[str, Any], unknown: Any) -> tuple[_M | None, list[tuple[str, str]]]:
+        if isinstance(value, Mapping) and _nested_model(info):
+            unknown |= {(name, str(key)) for key, inner in value.items() if is_unknown(inner)}
+            value = {key: inner for key, inner in value.items() if inner is not None and not is_unknown(inner)}
+        known[name] = value
     try:
         args = model.model_validate(known)
     except ValidationError as exc:
-        failures = []
+        failures: list[tuple[str, str]] = []
         for error in exc.errors(include_input=False):
+            loc = tuple(str(part) for part in error["loc"])
+            if any(loc[: len(path)] == path for path in unknown):
+                continue  # about a value the preview does not know yet
             prop = _failure_property(tuple(error["loc"]), str(error["msg"]))
-            failures.append((prop, _failure_reason(error, prop)))
+            reason = _failure_reason(error, prop)
+            if _structured(model, prop) and error["type"] == "value_error":
+                # The engine prints a failure on a named property after its whole value, which buries the
+                # reason; with no property it prints the reason alone, which starts with its path.
+                failures.extend(("", line) for line in reason.splitlines())
+            else:
+                failures.append((prop, reason))
         return None, failures
     if unknown or contains_unknown(known):
         return None, []
     return args, []
-
-
-def validate(props: Mapping[str, Any]) -> tuple[ExecutionArgs | None, list[tuple[str, str]]]:
-    """Validate engine inputs. Returns the model (None while anything is unknown) and (property, reason) failures."""
-    known, unknown = _blank_unknowns(props)
-    for required in ("workflow_external_id", "version"):
-        if required in unknown:
-            known.setdefault(required, "placeholder")
-    if "client_credentials" in unknown:
-        creds = known.get("client_credentials") or {}
-        known["client_credentials"] = {"client_id": "placeholder", "client_secret": "placeholder", **creds}
-    return _validated(ExecutionArgs, known, unknown)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_cdf_workflows.cdf import CdfClient
 from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfError, CdfNotFoundError
-from pulumi_cdf_workflows.lifecycle import ProviderError
+from pulumi_cdf_workflows.lifecycle.provider import ProviderError
 
 
 def cancel_if_running(client: CdfClient, execution_id: str, why: str) -> str:

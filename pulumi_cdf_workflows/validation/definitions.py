@@ -1,4 +1,4 @@
-"""Validation of Workflow and WorkflowVersion inputs, before anything is sent to CDF, and the definition in the
+"""Validation of a workflow version's definition, before anything is sent to CDF, and the definition in the
 form CDF stores it.
 
 Task definitions are given as CDF's API and the Cognite Toolkit write them (camelCase keys: `externalId`,
@@ -14,18 +14,10 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from pulumi_cdf_workflows.inputs import (
-    ConnectionArgs,
-    Identifier,
-    contains_unknown,
-    pydantic_failures,
-    restore_integers,
-)
-from pulumi_cdf_workflows.suggestions import closest, describe, unknown_key
-from pulumi_cdf_workflows.task_parameters import inline_tasks, with_defaults
-from pulumi_cdf_workflows.tasks import (
+from pulumi_cdf_workflows.validation.fields import contains_unknown, restore_integers
+from pulumi_cdf_workflows.validation.suggestions import closest, describe, unknown_key
+from pulumi_cdf_workflows.validation.task_parameters import inline_tasks, with_defaults
+from pulumi_cdf_workflows.validation.tasks import (
     MAX_DEPENDS_ON,
     MAX_TASK_NAME,
     MAX_TASKS,
@@ -46,58 +38,15 @@ __all__ = [
     "TASK_KEYS",
     "TASK_TYPES",
     "TIMEOUT_SECONDS",
-    "WorkflowArgs",
-    "WorkflowVersionArgs",
     "comparable_definition",
     "definition_problems",
     "normalized_definition",
-    "validate_version",
-    "validate_workflow",
 ]
 
 MAX_DESCRIPTION = 500
-MAX_CONCURRENT_EXECUTIONS = (1, 10_000)
 # What CDF fills in when a task leaves these out (and returns on every read).
 TASK_DEFAULTS: dict[str, Any] = {"retries": 3, "timeout": 3600, "onFailure": "abortWorkflow", "dependsOn": []}
 DEFINITION_KEYS = ("tasks", "description")
-
-
-class WorkflowArgs(BaseModel):
-    """A workflow: its external id and the settings CDF keeps on it."""
-
-    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
-
-    external_id: Identifier
-    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
-    data_set_id: int | None = None
-    max_concurrent_executions: int | None = Field(
-        default=None, ge=MAX_CONCURRENT_EXECUTIONS[0], le=MAX_CONCURRENT_EXECUTIONS[1]
-    )
-    connection: ConnectionArgs | None = None
-
-    @field_validator("data_set_id", "max_concurrent_executions", mode="before")
-    @classmethod
-    def _whole_number(cls, value: Any) -> Any:
-        return restore_integers(value)  # the engine sends every number as a float
-
-
-class WorkflowVersionArgs(BaseModel):
-    """A version of a workflow and its definition (description and tasks)."""
-
-    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
-
-    workflow_external_id: Identifier
-    version: Identifier
-    workflow_definition: dict[str, Any]
-    connection: ConnectionArgs | None = None
-
-    @field_validator("workflow_definition", mode="before")
-    @classmethod
-    def _definition(cls, value: Any) -> Any:
-        problems = definition_problems(value)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return value
 
 
 def definition_problems(definition: Any) -> list[str]:
@@ -196,32 +145,3 @@ def comparable_definition(definition: Any) -> Any:
     normalized = normalized_definition(definition)
     normalized["tasks"] = _sorted_tasks(normalized["tasks"])
     return normalized
-
-
-# Stand-ins for required values a preview does not know yet, so that everything else is still checked.
-_PLACEHOLDERS: dict[str, Any] = {
-    "external_id": "placeholder",
-    "workflow_external_id": "placeholder",
-    "version": "placeholder",
-    "workflow_definition": {"tasks": []},
-}
-
-
-def validate_workflow(props: Mapping[str, Any]) -> tuple[WorkflowArgs | None, list[tuple[str, str]]]:
-    """Validate Workflow inputs: the model (None while anything is unknown) and (property, reason) failures."""
-    return pydantic_failures(WorkflowArgs, props, _PLACEHOLDERS)
-
-
-def validate_version(props: Mapping[str, Any]) -> tuple[WorkflowVersionArgs | None, list[tuple[str, str]]]:
-    """Validate WorkflowVersion inputs: the model (None while anything is unknown) and (property, reason) failures.
-
-    A problem inside the definition is reported as ("", "<path>: <reason>"), e.g. ("", "workflow_definition.tasks[1]
-    'load': depends on 'extrct', ..."): the engine shows a failure on a named property after the property's whole
-    value, which would bury the reason, and with no property name it shows the reason alone.
-    """
-    definition = props.get("workflow_definition")
-    problems = [] if definition is None else definition_problems(definition)
-    if not problems:
-        return pydantic_failures(WorkflowVersionArgs, props, _PLACEHOLDERS)
-    _, failures = pydantic_failures(WorkflowVersionArgs, {**props, "workflow_definition": {"tasks": []}}, _PLACEHOLDERS)
-    return None, failures + [("", problem) for problem in problems]

@@ -1,4 +1,6 @@
-"""The Pulumi surface: the WorkflowExecution resource and its typed arguments."""
+"""WorkflowExecution: one run of a CDF workflow version, as a resource. Its Pulumi class is here; its arguments
+and outputs are in `args.py`, its lifecycle in `provider.py` (with `recovery.py`, `waiting.py` and
+`cancelling.py`)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,16 @@ from typing import Any
 
 from pulumi import Input, Output, ResourceOptions
 
-from pulumi_cdf_workflows.base import CdfResource
-from pulumi_cdf_workflows.config import CdfConnection, ClientCredentials, connection_props, credentials_props
-from pulumi_cdf_workflows.provider import EXECUTION_OUTPUTS, WorkflowExecutionProvider
-from pulumi_cdf_workflows.workflow import Workflow, WorkflowVersion
+from pulumi_cdf_workflows.lifecycle.connection import (
+    CdfConnection,
+    ClientCredentials,
+    connection_props,
+    credentials_props,
+)
+from pulumi_cdf_workflows.lifecycle.resource import CdfResource
+from pulumi_cdf_workflows.resources.execution.provider import WorkflowExecutionProvider
+from pulumi_cdf_workflows.resources.workflow import Workflow
+from pulumi_cdf_workflows.resources.workflow_version import WorkflowVersion
 
 
 def _deployed_by_this_program(*identifiers: Any) -> Output[bool] | None:
@@ -65,6 +73,8 @@ class WorkflowExecution(CdfResource, module="cdf", name="WorkflowExecution"):
     wait_for_completion: Output[bool]
     timeout_seconds: Output[float]
     cancel_on_delete: Output[bool]
+    deployed_by_stack: Output[bool]
+    credentials_fingerprint: Output[dict[str, str]]
     project: Output[str]
     """The CDF project the execution runs in."""
     base_url: Output[str]
@@ -127,10 +137,8 @@ class WorkflowExecution(CdfResource, module="cdf", name="WorkflowExecution"):
             "timeout_seconds": timeout_seconds,
             "cancel_on_delete": cancel_on_delete,
             "connection": connection_props(connection),
-            "project": None,
-            "base_url": None,
         }
-        super().__init__(WorkflowExecutionProvider, resource_name, props, EXECUTION_OUTPUTS, opts)
+        super().__init__(WorkflowExecutionProvider, resource_name, props, opts)
 
     @staticmethod
     def get(

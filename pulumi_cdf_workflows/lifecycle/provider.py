@@ -22,12 +22,19 @@ from pulumi.dynamic import (
     ConfigureRequest,
     ResourceProvider,
 )
+from pydantic import BaseModel
 
-from pulumi_cdf_workflows import _plugin_errors
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.settings import SECRET_FIELDS
-from pulumi_cdf_workflows.config import STACK_CONFIG_KEYS, ConnectionConfigError, config_key, resolve_connection
-from pulumi_cdf_workflows.inputs import ConnectionArgs, canonical_json, contains_unknown, is_unknown
+from pulumi_cdf_workflows.lifecycle import plugin_errors
+from pulumi_cdf_workflows.lifecycle.connection import (
+    STACK_CONFIG_KEYS,
+    ConnectionConfigError,
+    config_key,
+    resolve_connection,
+)
+from pulumi_cdf_workflows.lifecycle.properties import OnChange, arguments, output_names, secret_arguments
+from pulumi_cdf_workflows.validation.fields import ConnectionArgs, canonical_json, contains_unknown, is_unknown
 
 # Connection fields that say where a resource lives (the rest say as whom), and the ones that can set each.
 TARGET_FIELDS = {"project": ("project",), "base_url": ("base_url", "cluster")}
@@ -37,7 +44,7 @@ class ProviderError(Exception):
     """A failure the user can act on; the plugin shows its message without a Python traceback."""
 
 
-_plugin_errors.show_without_traceback(ProviderError)
+plugin_errors.show_without_traceback(ProviderError)
 
 _clients: dict[tuple[str, ...], CdfClient] = {}
 _clients_lock = threading.Lock()
@@ -128,13 +135,33 @@ def fingerprint_matches(stored: Mapping[str, Any], name: str, value: Any) -> boo
 class CdfResourceProvider(ResourceProvider):
     """Base of this package's providers: the stack configuration and the connection it resolves to.
 
-    Each resource pickles its own provider instance into its state; the instance holds only `<stack>/<name>`,
-    which names the resource in progress lines and error messages (the dynamic provider is not told it).
+    Each resource pickles its own provider instance into its state; the instance holds only `<stack>/<name>`
+    and the Pulumi project, which name the resource in progress lines and run markers (the dynamic provider
+    is not told them).
+
+    A subclass names its resource's `args_model` and `outputs_model` (see `properties`); the lists below are
+    derived from them, so a property is declared in one place.
     """
 
-    # Inputs that carry secrets: the resource marks them secret in state and the provider never returns them
-    # as outputs (the connection comes back without its secrets).
-    secret_inputs: ClassVar[tuple[str, ...]] = ("connection",)
+    args_model: ClassVar[type[BaseModel]]
+    outputs_model: ClassVar[type[BaseModel]]
+    # Derived from the models:
+    secret_inputs: ClassVar[tuple[str, ...]] = ("connection",)  # secret in state, never an output
+    replace_properties: ClassVar[tuple[str, ...]] = ()  # a change replaces
+    update_properties: ClassVar[tuple[str, ...]] = ()  # a change is written in place (secret ones: fingerprints)
+    setting_properties: ClassVar[tuple[str, ...]] = ()  # a change is stored; nothing is written or run
+    outputs: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "args_model" in cls.__dict__:
+            secret = secret_arguments(cls.args_model)
+            cls.secret_inputs = secret
+            cls.replace_properties = arguments(cls.args_model, OnChange.REPLACE)
+            cls.update_properties = tuple(p for p in arguments(cls.args_model, OnChange.UPDATE) if p not in secret)
+            cls.setting_properties = tuple(p for p in arguments(cls.args_model, OnChange.STORE) if p not in secret)
+        if "outputs_model" in cls.__dict__:
+            cls.outputs = output_names(cls.outputs_model)
 
     def __init__(self, resource: str | None = None, pulumi_project: str | None = None) -> None:
         super().__init__()

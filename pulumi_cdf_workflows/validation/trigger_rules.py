@@ -1,4 +1,4 @@
-"""Validation of WorkflowTrigger inputs, and a schedule in words.
+"""Validation of trigger rules, and a schedule in words.
 
 A trigger rule is given as CDF's API writes it: `{"triggerType": "schedule", "cronExpression": "0 2 * * 1",
 "timezone": "Europe/Oslo"}`, `{"triggerType": "dataModeling", "dataModelingQuery": {...}, "batchSize": ...,
@@ -17,19 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cron_descriptor import Options, get_description
 from cronsim import CronSim, CronSimError
-from pydantic import BaseModel, ConfigDict, field_validator
 
-from pulumi_cdf_workflows.inputs import (
-    ClientCredentialsArgs,
-    ConnectionArgs,
-    ExecutionInput,
-    Identifier,
-    Metadata,
-    contains_unknown,
-    pydantic_failures,
-    restore_integers,
-)
-from pulumi_cdf_workflows.suggestions import describe, did_you_mean, unknown_key
+from pulumi_cdf_workflows.validation.fields import contains_unknown, restore_integers
+from pulumi_cdf_workflows.validation.suggestions import describe, did_you_mean, unknown_key
 
 SCHEDULE_KEYS = ("triggerType", "cronExpression", "timezone")
 DATA_MODELING_KEYS = ("triggerType", "dataModelingQuery", "batchSize", "batchTimeout")
@@ -235,54 +225,3 @@ def describe_schedule(rule: Mapping[str, Any], now: datetime | None = None) -> d
         "schedule": f"{words} ({tz_name})",
         "next_fire_time": upcoming.strftime("%a %d %b %Y %H:%M ") + tz_name,
     }
-
-
-class TriggerArgs(BaseModel):
-    """A workflow trigger: its rule, the version it runs, with what input and as whom."""
-
-    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
-
-    external_id: Identifier
-    trigger_rule: dict[str, Any]
-    workflow_external_id: Identifier
-    workflow_version: Identifier
-    input: ExecutionInput = None
-    metadata: Metadata = None
-    client_credentials: ClientCredentialsArgs | None = None
-    connection: ConnectionArgs | None = None
-
-    @field_validator("trigger_rule", mode="before")
-    @classmethod
-    def _rule(cls, value: Any) -> Any:
-        problems = rule_problems(value)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return value
-
-
-_PLACEHOLDERS: dict[str, Any] = {
-    "external_id": "placeholder",
-    "workflow_external_id": "placeholder",
-    "workflow_version": "placeholder",
-    "trigger_rule": {"triggerType": "schedule", "cronExpression": "0 0 * * *"},
-}
-
-
-def validate_trigger(props: Mapping[str, Any]) -> tuple[TriggerArgs | None, list[tuple[str, str]]]:
-    """Validate WorkflowTrigger inputs: the model (None while anything is unknown) and (property, reason) failures.
-
-    A problem inside the rule is reported as ("", "trigger_rule.<path> ..."): the engine shows a failure on a
-    named property after the property's whole value, which would bury the reason.
-    """
-    props = dict(props)
-    credentials_unknown = contains_unknown(props.get("client_credentials"))
-    if credentials_unknown:
-        props["client_credentials"] = None  # checked once known; a preview must not refuse it
-    rule = props.get("trigger_rule")
-    problems = [] if rule is None else rule_problems(rule)
-    if problems:
-        props["trigger_rule"] = _PLACEHOLDERS["trigger_rule"]
-    args, failures = pydantic_failures(TriggerArgs, props, _PLACEHOLDERS)
-    if problems:
-        return None, failures + [("", problem) for problem in problems]
-    return (None if credentials_unknown else args), failures

@@ -20,14 +20,29 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pydantic import BaseModel, Field
 
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import CdfError
-from pulumi_cdf_workflows.inputs import identifier, is_unknown
-from pulumi_cdf_workflows.lifecycle import CdfResourceProvider, ProviderError, client_for, report, same
+from pulumi_cdf_workflows.lifecycle.properties import defaults
+from pulumi_cdf_workflows.lifecycle.provider import CdfResourceProvider, ProviderError, client_for, report, same
+from pulumi_cdf_workflows.validation.fields import identifier, is_unknown, validated
 
-# Settings every deployed resource has: stored in the stack, never sent to CDF.
+# The `adopt` argument every deployed resource has.
 ADOPT = "adopt"
+ADOPTED = "take over an object that already exists in CDF and differs from this program, overwriting it"
+
+
+class DeployedOutputs(BaseModel):
+    """What every deployed resource reports besides its arguments."""
+
+    created_time: int | None = Field(None, description="epoch milliseconds")
+    last_updated_time: int | None = Field(None, description="epoch milliseconds")
+    project: str | None = Field(None, description="the CDF project it lives in")
+    base_url: str | None = Field(None, description="the CDF base URL it lives at")
+    claim_id: str | None = Field(
+        None, description="a random id this resource got when it took charge of the object in CDF"
+    )
 
 _Key = tuple[str, str, str, str]  # base URL, project, kind, CDF id
 _claims: dict[_Key, str] = {}  # who took charge of each object last, in this process (this `pulumi up`)
@@ -49,10 +64,6 @@ class UpsertProvider(CdfResourceProvider):
     """
 
     kind = "resource"
-    replace_properties: tuple[str, ...] = ()
-    update_properties: tuple[str, ...] = ()
-    # Stored in the stack and compared by diff, but never sent to CDF: changing one writes nothing.
-    setting_properties: tuple[str, ...] = (ADOPT,)
     # Identifiers that the engine may send as numbers (version=1 arrives as 1.0): check makes them strings.
     identifier_properties: tuple[str, ...] = ()
     # Whether taking over an identical object still upserts it (a trigger must bind this stack's session).
@@ -60,7 +71,7 @@ class UpsertProvider(CdfResourceProvider):
 
     # --- what each resource says -------------------------------------------------------------------------
     def _validate(self, props: Mapping[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
-        raise NotImplementedError
+        return validated(self.args_model, props)
 
     def _resource_id(self, props: Mapping[str, Any]) -> str:
         raise NotImplementedError
@@ -97,9 +108,9 @@ class UpsertProvider(CdfResourceProvider):
             if value is not None and not is_unknown(value):
                 with contextlib.suppress(ValueError):  # validation reports it
                     result[name] = identifier(name, value)
-        for name in self.setting_properties:
+        for name, default in defaults(self.args_model, self.setting_properties).items():
             if result.get(name) is None:
-                result[name] = False
+                result[name] = default
         return result
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -128,7 +139,8 @@ class UpsertProvider(CdfResourceProvider):
         return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False)
 
     def _settings_changed(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-        return [p for p in self.setting_properties if bool(olds.get(p)) != bool(news.get(p))]
+        known = defaults(self.args_model, self.setting_properties)
+        return [p for p in self.setting_properties if not same(olds.get(p, known[p]), news.get(p, known[p]))]
 
     # --- create and update -------------------------------------------------------------------------------
     def _args(self, props: Mapping[str, Any]) -> Any:
@@ -141,8 +153,8 @@ class UpsertProvider(CdfResourceProvider):
         self, props: Mapping[str, Any], from_cdf: Mapping[str, Any], settings: ConnectionSettings
     ) -> dict[str, Any]:
         outs = self._public(props)
-        for name in self.setting_properties:
-            outs[name] = bool(props.get(name))
+        for name, default in defaults(self.args_model, self.setting_properties).items():
+            outs[name] = default if props.get(name) is None else props[name]
         outs.update(from_cdf, project=settings.project, base_url=settings.base_url)
         outs.update(self._extra_outputs(props, settings))
         return outs

@@ -30,8 +30,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from pulumi_cdf_workflows.inputs import check_identifier, restore_integers
-from pulumi_cdf_workflows.suggestions import closest, describe, unknown_key
+from pulumi_cdf_workflows.validation.fields import check_identifier, restore_integers
+from pulumi_cdf_workflows.validation.suggestions import closest, describe, unknown_key
 
 REFERENCE = re.compile(r"\$\{[^}]+\}")  # one reference: `${a}${b}` is two
 MAX_FUNCTION_DATA_BYTES = 100 * 1024  # OAS; Toolkit: "Limited to 100KB in size"
