@@ -20,6 +20,7 @@ from harness import (
     Registration,
     capture_registrations,
     is_secret,
+    wait_until,
 )
 from harness.toy.provider import Toy
 
@@ -206,9 +207,7 @@ def test_secret_input_wrappers_are_stripped_on_the_wire(plugin: PluginProcess, r
 
 def test_stderr_is_captured_and_holds_no_secret(plugin: PluginProcess, reg: Registration) -> None:
     plugin.create(reg.urn, {**reg.engine_inputs, "stderr_note": "note-from-toy-create"})
-    deadline = time.monotonic() + 5
-    while "note-from-toy-create" not in plugin.stderr_text() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: "note-from-toy-create" in plugin.stderr_text(), "the toy's note on stderr", 5)
     assert "note-from-toy-create" in plugin.stderr_text()
     assert SECRET not in plugin.stderr_text()
     assert SECRET not in plugin.stdout_text()

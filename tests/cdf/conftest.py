@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from harness import wait_until
 from pydantic import SecretStr
 
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
@@ -98,9 +98,8 @@ def client(make_client: Callable[..., CdfClient]) -> CdfClient:
 
 
 def wait_for_status(client: CdfClient, execution_id: str, statuses: set[str], timeout: float = 5.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
+    def reached() -> str | None:
         status = client.retrieve_execution(execution_id).status
-        if status in statuses or time.monotonic() > deadline:
-            return status
-        time.sleep(0.02)
+        return status if status in statuses else None
+
+    return wait_until(reached, f"execution {execution_id} to reach {sorted(statuses)}", timeout)

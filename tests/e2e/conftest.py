@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import wait_until
 
 from pulumi_cdf_workflows.emulator import CdfEmulator
 from pulumi_cdf_workflows.lifecycle.connection import FIELDS, READ_TIMEOUT_ENV
@@ -232,12 +233,12 @@ class Workspace:
 
 def wait_until_ended(emu: CdfEmulator, execution_id: str, limit: float = 30.0) -> dict[str, Any]:
     """The emulator's record of the execution once it has left RUNNING."""
-    deadline = time.monotonic() + limit
-    while True:
+
+    def ended() -> dict[str, Any] | None:
         (execution,) = [e for e in emu.executions(CDF_PROJECT) if e["id"] == execution_id]
-        if execution["status"] in TERMINAL or time.monotonic() > deadline:
-            return execution
-        time.sleep(0.1)
+        return execution if execution["status"] in TERMINAL else None
+
+    return wait_until(ended, f"execution {execution_id} to end", limit)
 
 
 def make_workspace(

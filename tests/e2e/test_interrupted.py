@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from harness import wait_until
 
 from pulumi_cdf_workflows.emulator import CdfEmulator
 
@@ -105,14 +106,6 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def until(condition: object, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 def runs(emu: CdfEmulator) -> list[dict[str, object]]:
     return [e for e in emu.executions(CDF_PROJECT) if e["workflowExternalId"] == WORKFLOW]
 
@@ -132,7 +125,7 @@ def test_sigkill_during_the_run_request_then_up_runs_once_and_records_it(
 ) -> None:
     emu.inject_fault("POST", r"/run$", when="after", delay=8.0)  # CDF has started it; its reply is slow
     up = Up(workspace)
-    until(lambda: len(runs(emu)) == 1, "the run to reach CDF")
+    wait_until(lambda: len(runs(emu)) == 1, "the run to reach CDF", 60)
     up.signal(signal.SIGKILL)
     up.wait()
 
@@ -145,7 +138,7 @@ def test_sigkill_during_the_run_request_then_up_runs_once_and_records_it(
 
 def test_sigkill_during_the_wait_then_up_runs_once_and_records_it(workspace: Workspace, emu: CdfEmulator) -> None:
     up = Up(workspace)
-    until(lambda: "is RUNNING after" in up.text(), "the wait to begin")
+    wait_until(lambda: "is RUNNING after" in up.text(), "the wait to begin", 60)
     up.signal(signal.SIGKILL)
     up.wait()
 
@@ -160,7 +153,7 @@ def test_one_ctrl_c_during_the_wait_ends_it_at_once_and_the_stack_records_the_ru
     workspace: Workspace, emu: CdfEmulator
 ) -> None:
     up = Up(workspace)
-    until(lambda: "is RUNNING after" in up.text(), "the wait to begin")
+    wait_until(lambda: "is RUNNING after" in up.text(), "the wait to begin", 60)
     interrupted = time.monotonic()
     up.signal(signal.SIGINT)
     code = up.wait()
@@ -177,9 +170,9 @@ def test_one_ctrl_c_during_the_wait_ends_it_at_once_and_the_stack_records_the_ru
 
 def test_two_ctrl_c_during_the_wait_then_up_runs_once_and_records_it(workspace: Workspace, emu: CdfEmulator) -> None:
     up = Up(workspace)
-    until(lambda: "is RUNNING after" in up.text(), "the wait to begin")
+    wait_until(lambda: "is RUNNING after" in up.text(), "the wait to begin", 60)
     up.signal(signal.SIGINT)
-    until(lambda: "^C received; cancelling" in up.text(), "the CLI to take the first Ctrl-C", timeout=10)
+    wait_until(lambda: "^C received; cancelling" in up.text(), "the CLI to take the first Ctrl-C", 10)
     up.signal(signal.SIGINT)
     up.wait()
 
@@ -201,7 +194,7 @@ def test_a_changed_input_after_an_interrupted_up_runs_once_for_the_new_input(
     workspace: Workspace, emu: CdfEmulator
 ) -> None:
     up = Up(workspace)
-    until(lambda: "is RUNNING after" in up.text(), "the wait to begin")
+    wait_until(lambda: "is RUNNING after" in up.text(), "the wait to begin", 60)
     up.signal(signal.SIGKILL)
     up.wait()
     workspace.pulumi("config", "set", "day", "tue", stack="dev")

@@ -14,6 +14,7 @@ from .plugin import (
     ReadResult,
     plugin_env,
 )
+from .polling import wait_until
 
 __all__ = [
     "PROVIDER_KEY",
@@ -32,5 +33,6 @@ __all__ = [
     "normalize_unknowns",
     "plugin_env",
     "strip_secrets",
+    "wait_until",
     "wrap_secret",
 ]

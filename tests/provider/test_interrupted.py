@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness import PluginError, Registration, capture_registrations
+from harness import PluginError, Registration, capture_registrations, wait_until
 
 from pulumi_cdf_workflows import WorkflowExecution
 from pulumi_cdf_workflows.emulator import CdfEmulator
@@ -50,9 +50,7 @@ def interrupted_up(emu: CdfEmulator, **kwargs: Any) -> str:
         errors: list[BaseException] = []
         thread = threading.Thread(target=_create_into, args=(stack, registration, errors))
         thread.start()
-        deadline = time.monotonic() + 20
-        while len(emu.executions(CDF_PROJECT)) == before and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: len(emu.executions(CDF_PROJECT)) > before, "the interrupted run to start", 20)  # noqa: B023
         assert stack.plugin.pid is not None
         os.kill(stack.plugin.pid, signal.SIGKILL)
         thread.join(timeout=30)
@@ -170,10 +168,7 @@ def test_the_engines_cancel_ends_a_wait_at_once_and_the_stack_records_the_runnin
     result: list[tuple[str, dict[str, Any]]] = []
     thread = threading.Thread(target=lambda: result.append(create(stack, register(wait_for_completion=True))))
     thread.start()
-    deadline = time.monotonic() + 20
-    while not emu.executions(CDF_PROJECT) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)  # the wait has begun
+    wait_until(lambda: "is RUNNING after" in stack.plugin.stderr_text(), "the wait to begin", 20)
     cancelled = time.monotonic()
     stack.plugin.cancel()  # one Ctrl-C: the engine sends Cancel, then waits for the calls in flight
     thread.join(timeout=30)
@@ -198,9 +193,7 @@ def test_the_engines_cancel_ends_a_workflow_deletes_wait_and_the_workflow_stays(
     errors: list[BaseException] = []
     thread = threading.Thread(target=_delete_into, args=(stack, registration, id_, outs, errors))
     thread.start()
-    deadline = time.monotonic() + 20
-    while "waiting for 1 running execution(s)" not in stack.plugin.stderr_text() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: "waiting for 1 running execution(s)" in stack.plugin.stderr_text(), "the delete's wait", 20)
     stack.plugin.cancel()
     thread.join(timeout=10)
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness import UNKNOWN, PluginError
+from harness import UNKNOWN, PluginError, wait_until
 
 from pulumi_cdf_workflows import CdfConnection, ClientCredentials
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
@@ -343,14 +343,11 @@ def test_refresh_that_gets_a_400_fails_and_keeps_the_execution(stack: Stack) -> 
 
 
 def _wait_for_status(stack: Stack, execution_id: str, status: str, timeout: float = 10.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(e["id"] == execution_id and e["status"] == status for e in stack.executions()):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"execution {execution_id} did not reach {status}")
+    wait_until(
+        lambda: any(e["id"] == execution_id and e["status"] == status for e in stack.executions()),
+        f"execution {execution_id} to reach {status}",
+        timeout,
+    )
 
 
 # --- update and delete ---------------------------------------------------------------------------------

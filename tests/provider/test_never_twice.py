@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness import PluginError
+from harness import PluginError, wait_until
 
 from pulumi_cdf_workflows import CdfConnection
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
@@ -132,12 +132,13 @@ def test_an_unreadable_2xx_without_a_marker_never_says_nothing_started(stack: St
 
 
 def test_a_lost_reply_adopts_the_tagged_execution_not_the_newest(stack: Stack) -> None:
-    # The reply is lost after CDF started the run; meanwhile someone else runs the same version.
-    stack.emu.inject_fault("POST", RUN_PATH, when="after", status=None, drop=True, delay=1.5)
+    # The reply is lost after CDF started the run; meanwhile someone else runs the same version. The other run
+    # starts once ours is in CDF, so the one-shot fault has been spent on ours whatever the machine's load.
+    stack.emu.inject_fault("POST", RUN_PATH, when="after", status=None, drop=True, delay=3.0)
     other: dict[str, Any] = {}
 
     def someone_else() -> None:
-        time.sleep(0.7)
+        wait_until(stack.executions, "our run to reach CDF", 30)
         other["id"] = cdf(stack.emu).run(WORKFLOW, VERSION, input={"by": "someone else"}).id
 
     thread = threading.Thread(target=someone_else)

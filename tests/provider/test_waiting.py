@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from harness import PluginError, capture_registrations
+from harness import PluginError, capture_registrations, wait_until
 
 from pulumi_cdf_workflows import WorkflowExecution
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
@@ -95,10 +95,8 @@ def test_an_execution_terminated_by_someone_else_while_we_wait_fails_the_deploy(
     stack.emu.set_outcome(WORKFLOW, VERSION, "RUN_UNTIL_CANCELLED")
 
     def cancel_when_started() -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not stack.executions():
-            time.sleep(0.05)
-        time.sleep(0.5)
+        wait_until(stack.executions, "the execution to start", 10)
+        time.sleep(0.5)  # the wait has begun: a cancel now ends the execution while it is watched
         operator = CdfClient(ConnectionSettings(project=CDF_PROJECT, base_url=stack.emu.base_url, token="static-op"))
         operator.cancel_execution(stack.executions()[0]["id"], reason="stopped by an operator")
 
@@ -114,9 +112,7 @@ def test_refresh_after_a_failure_elsewhere_shows_the_failure(two_task_stack: Sta
     stack.emu.set_outcome(WORKFLOW, VERSION, "FAILED", reason="bad row 17", failed_task="extract")
     run = stack.up()  # not waiting: the deploy succeeds while the run is still going
     assert run.outs["status"] == "RUNNING"
-    deadline = time.monotonic() + 10
-    while stack.executions()[0]["status"] == "RUNNING" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: stack.executions()[0]["status"] != "RUNNING", "the execution to end", 10)
     read = stack.plugin.read(run.registration.urn, run.id, run.outs)
     assert read.outs["status"] == "FAILED"
     assert read.outs["reason_for_incompletion"]
@@ -197,10 +193,12 @@ def test_cancel_refused_while_the_execution_still_runs_fails_destroy(stack: Stac
     assert [e["status"] for e in stack.executions()] == ["RUNNING"]
 
 
-def test_delete_of_a_vanished_execution_succeeds(stack: Stack) -> None:
+def test_delete_of_a_vanished_execution_succeeds_and_says_there_was_nothing_to_cancel(stack: Stack) -> None:
     run = stack.up(cancel_on_delete=True)
     stack.emu.reset()
-    stack.plugin.delete(run.registration.urn, run.id, run.outs)
+    stack.plugin.delete(run.registration.urn, run.id, run.outs)  # no error: the resource leaves the stack
+    assert f"execution {run.id} is no longer in CDF project" in stack.plugin.stderr_text()
+    assert stack.api_requests("POST", r"/cancel$") == []
 
 
 # --- look-up of an execution started elsewhere -------------------------------------------------------------
@@ -246,9 +244,7 @@ def test_refresh_after_each_outcome_reads_the_final_status(two_task_stack: Stack
     if outcome == "RUN_UNTIL_CANCELLED":
         operator = CdfClient(ConnectionSettings(project=CDF_PROJECT, base_url=stack.emu.base_url, token="static-op"))
         operator.cancel_execution(run.id, reason="operator")
-    deadline = time.monotonic() + 10
-    while stack.executions()[0]["status"] == "RUNNING" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: stack.executions()[0]["status"] != "RUNNING", "the execution to end", 10)
     read = stack.plugin.read(run.registration.urn, run.id, run.outs)
     assert read.outs["status"] == final
     assert read.outs["end_time"]

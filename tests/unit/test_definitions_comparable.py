@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
+from pulumi_cdf_workflows.lifecycle.provider import same
 from pulumi_cdf_workflows.validation.definitions import comparable_definition, normalized_definition
-from pulumi_cdf_workflows.validation.fields import UNKNOWN, canonical_json, restore_integers
+from pulumi_cdf_workflows.validation.fields import UNKNOWN, canonical_json, contains_unknown, restore_integers
 
 from .conftest import _task
 
@@ -174,5 +175,7 @@ def test_comparing_does_not_change_the_definition() -> None:
     ],
 )
 def test_anything_diff_may_be_given_is_compared_without_failing(definition: Any) -> None:
-    comparable_definition(definition)
-    comparable_definition(copy.deepcopy(definition))
+    # Diff must never raise on what a preview or a malformed program hands it, and must compare it stably.
+    assert same(comparable_definition(definition), comparable_definition(copy.deepcopy(definition))) == (
+        not contains_unknown(definition)
+    )
