@@ -1,5 +1,5 @@
-"""The HTTP side of `CdfEmulator`: a threading server on loopback and the handler that reads each request,
-applies injected faults, logs it, dispatches it (or a control) and writes CDF's reply.
+"""The HTTP side of the emulator: a threading server on loopback and the handler that reads each request,
+applies injected faults, logs it, hands it to the API or the controls (a `Site`) and writes the reply.
 """
 
 from __future__ import annotations
@@ -12,18 +12,29 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from pulumi_cdf_workflows.emulator.controls import PREFIX, handle_control
 from pulumi_cdf_workflows.emulator.exceptions import ApiError, BadRequest, OAuthError
-from pulumi_cdf_workflows.emulator.faults import JSON_CONTENT_TYPE, Fault, redact
+from pulumi_cdf_workflows.emulator.faults import JSON_CONTENT_TYPE, Fault, FaultTable, RequestLog, redact
 from pulumi_cdf_workflows.emulator.responses import JsonReply, error_reply, parse_json
+from pulumi_cdf_workflows.emulator.urls import CONTROL_PREFIX
 
-if TYPE_CHECKING:
-    from pulumi_cdf_workflows.emulator.server import CdfEmulator
+
+@dataclass(frozen=True)
+class Site:
+    """What the server serves: the API (method, path, query, headers, body, Authorization) and the test controls
+    (method, path, query, body), with the faults and the request log that only API requests go through."""
+
+    api: Callable[[str, str, dict[str, str], dict[str, str], Any, str | None], JsonReply]
+    control: Callable[[str, str, dict[str, str], Any], JsonReply]
+    faults: FaultTable
+    log: RequestLog
+    sleep: Callable[[float], None]  # a fault's delay; cut short when the server stops
 
 
 def _format_retry_after(seconds: float) -> str:
@@ -34,8 +45,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], emulator: CdfEmulator) -> None:
-        self.emulator = emulator
+    def __init__(self, address: tuple[str, int], site: Site) -> None:
+        self.site = site
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -121,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
         return parse_json(raw)
 
     def _handle(self, method: str) -> None:
-        emu = self.server.emulator
+        site = self.server.site
         request_id = str(uuid.uuid4())
         url = urlsplit(self.path)
         path, query = url.path, dict(parse_qsl(url.query, keep_blank_values=True))
@@ -135,17 +146,17 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, OSError):
             body_error = BadRequest("Could not read the request body")
 
-        if path.startswith(PREFIX):
+        if path.startswith(CONTROL_PREFIX):
             try:
                 if body_error is not None:
                     raise body_error
-                reply = handle_control(emu, method, path, query, body)
+                reply = site.control(method, path, query, body)
             except ApiError as exc:
                 reply = error_reply(exc)
             self._send(reply, request_id)
             return
 
-        entry = emu._log.record(
+        entry = site.log.record(
             {
                 "method": method,
                 "path": path,
@@ -159,29 +170,29 @@ class _Handler(BaseHTTPRequestHandler):
                 "time": time.time(),
             }
         )
-        fault = emu._faults.take(method, path)
+        fault = site.faults.take(method, path)
         if fault is not None:
             # A test-chosen reply body may hold secrets too (a nonce, a token).
-            emu._log.update(entry, fault=redact(fault.to_json()))
+            site.log.update(entry, fault=redact(fault.to_json()))
         if fault is not None and fault.when == "before":
-            emu._sleep(fault.delay)
+            site.sleep(fault.delay)
             if self._apply_fault(fault, entry, request_id, None):
                 return
 
         try:
             if body_error is not None:
                 raise body_error
-            reply = emu._dispatch(method, path, query, headers, body, self.headers.get("Authorization"))
+            reply = site.api(method, path, query, headers, body, self.headers.get("Authorization"))
         except (ApiError, OAuthError) as exc:
             reply = error_reply(exc)
         except Exception as exc:  # a bug in the emulator must still answer in CDF's shape
             reply = error_reply(ApiError(f"Emulator internal error: {type(exc).__name__}: {exc}", status=500))
 
         if fault is not None and fault.when == "after":
-            emu._sleep(fault.delay)
+            site.sleep(fault.delay)
             if self._apply_fault(fault, entry, request_id, reply[0], reply[1]):
                 return
-        emu._log.update(entry, status=reply[0])
+        site.log.update(entry, status=reply[0])
         self._send(reply, request_id)
 
     def _apply_fault(
@@ -197,7 +208,7 @@ class _Handler(BaseHTTPRequestHandler):
         `real_status` and `real_body` are the processed reply's (when="after"): the status is kept when the
         fault has none, and a `body` function is given the real body.
         """
-        log = self.server.emulator._log
+        log = self.server.site.log
         if fault.drop:
             log.update(entry, status=None, dropped=True)
             self.close_connection = True

@@ -1,253 +1,337 @@
-"""The emulated CDF's backend: executions and test seeding, assembled with auth, workflows, the runner and triggers.
+"""The emulated CDF's objects: plain data with their JSON views, no HTTP, no locking, no rules.
 
-Nothing here knows about HTTP. The parts of `CdfBackend` (auth.py, workflows.py, runner.py, triggers.py) share
-the state of store.py under one lock; the plain state objects live in state.py and request validation in
-validation.py.
+The backend (backend/) holds them and applies CDF's rules; the wire layer (responses.py) sends their JSON views.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
+import copy
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from pulumi_cdf_workflows.emulator.auth import AuthBackend
-from pulumi_cdf_workflows.emulator.exceptions import BadRequest, Conflict, NotFound
-from pulumi_cdf_workflows.emulator.state import (
-    EXECUTION_STATUSES,
-    MAX_LIST_LIMIT,
-    MAX_REASON,
-    OUTCOMES,
-    RETRYABLE_EXECUTION,
-    RETRYABLE_TASK,
-    TASK_UPDATE_STATUSES,
-    Execution,
-    Outcome,
-    OutcomeSpec,
-    TaskExecution,
-    Trigger,
-    WorkflowVersion,
-    page_after,
-)
-from pulumi_cdf_workflows.emulator.validation import (
-    matches,
-    parse_workflow_filters,
-    resolve_references,
-    validate_identifier,
-    validate_limit,
-    validate_nonce,
-    validate_run_body,
-)
-from pulumi_cdf_workflows.emulator.workflows import WorkflowBackend
+Outcome = Literal["COMPLETED", "FAILED", "TIMED_OUT", "RUN_UNTIL_CANCELLED"]
+OUTCOMES: tuple[str, ...] = ("COMPLETED", "FAILED", "TIMED_OUT", "RUN_UNTIL_CANCELLED")
 
-# Re-exported: tests and the server import these from here.
-__all__ = ["CdfBackend", "Execution", "Outcome", "OutcomeSpec", "TaskExecution", "resolve_references"]
-
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+TERMINAL_EXECUTION = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"})
+RETRYABLE_EXECUTION = frozenset({"FAILED", "TIMED_OUT", "TERMINATED"})
+RETRYABLE_TASK = frozenset({"CANCELED", "FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT"})
+TASK_UPDATE_STATUSES = frozenset({"COMPLETED", "FAILED", "FAILED_WITH_TERMINAL_ERROR"})
+EXECUTION_STATUSES = frozenset({"RUNNING", *TERMINAL_EXECUTION})
+SESSION_STATUSES = ("READY", "ACTIVE", "CANCELLED", "EXPIRED", "REVOKED", "ACCESS_LOST")  # [SDK SessionStatus]
 
 
-class CdfBackend(AuthBackend, WorkflowBackend):
-    """All emulated CDF state for every project, plus the execution runners and the trigger scheduler."""
+@dataclass(frozen=True)
+class WorkflowFields:
+    """What a workflow upsert writes; fields left out are cleared."""
 
-    # ----- seeding and steering (test controls)
+    external_id: str
+    description: str | None = None
+    data_set_id: int | None = None
+    max_concurrent_executions: int | None = None
 
-    def seed(self, project: str, xid: str, version: str, tasks: list[dict[str, Any]] | None = None) -> WorkflowVersion:
-        if tasks is None:
-            tasks = [
-                {
-                    "externalId": "task-1",
-                    "type": "cdf",
-                    "parameters": {"cdfRequest": {"resourcePath": "/timeseries", "method": "GET"}},
-                }
-            ]
-        self.touch_project(project)
-        return self.upsert_versions(
-            project, [{"workflowExternalId": xid, "version": version, "workflowDefinition": {"tasks": tasks}}]
-        )[0]
 
-    def seed_trigger(
-        self,
-        project: str,
-        xid: str,
-        workflow_external_id: str,
-        version: str,
-        rule: dict[str, Any],
-        trigger_input: dict[str, Any] | None = None,
-        metadata: dict[str, str] | None = None,
-    ) -> Trigger:
-        """Upserts a trigger as the API would, with a session made for it (tests skip the nonce dance)."""
-        self.touch_project(project)
-        with self._lock:
-            session = self.create_session(project, [{"tokenExchange": True}])
-            item: dict[str, Any] = {
-                "externalId": xid,
-                "triggerRule": rule,
-                "workflowExternalId": workflow_external_id,
-                "workflowVersion": version,
-                "authentication": {"nonce": session.nonce},
-            }
-            if trigger_input is not None:
-                item["input"] = trigger_input
-            if metadata is not None:
-                item["metadata"] = metadata
-            return self.upsert_triggers(project, [item])[0]
+@dataclass(frozen=True)
+class TriggerFields:
+    """What a trigger upsert writes, and the nonce whose session it binds."""
 
-    def set_outcome(
-        self,
-        xid: str,
-        version: str,
-        outcome: str = "COMPLETED",
-        reason: str | None = None,
-        task_duration: float | None = None,
-        failed_task: str | None = None,
-    ) -> OutcomeSpec:
-        if outcome not in OUTCOMES:
-            raise BadRequest(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
-        if task_duration is not None and task_duration < 0:
-            raise BadRequest("taskDuration must be >= 0")
-        spec = OutcomeSpec(outcome, reason, task_duration, failed_task)
-        with self._lock:
-            self._outcomes[(xid, version)] = spec
-        return spec
+    external_id: str
+    workflow_external_id: str
+    workflow_version: str
+    rule: dict[str, Any]  # validated, as stored (trigger_rules.py)
+    nonce: str
+    input: dict[str, Any] | None = None
+    metadata: dict[str, str] | None = None
 
-    # ----- executions
 
-    def run(self, project: str, xid: str, version: str, body: Any) -> Execution:
-        validate_identifier(xid, "workflowExternalId")
-        validate_identifier(version, "version")
-        nonce, run_input, metadata = validate_run_body(body)
-        with self._lock:
-            found = self.get_version(project, xid, version)
-            session = self._check_nonce(project, nonce)
-            execution = self._launch(project, found, run_input, metadata)
-            session.bound_execution = execution.id
-            session.status = "ACTIVE"
-            return execution
+@dataclass
+class AccessToken:
+    token: str
+    client_id: str
+    expires_at: float  # the backend's monotonic clock
+    revoked: bool = False
 
-    def get_execution(self, project: str | None, execution_id: str) -> Execution:
-        if not _UUID_RE.match(execution_id):
-            raise BadRequest(f"Invalid execution id {execution_id[:80]!r}: must be a UUID")
-        with self._lock:
-            execution = self._executions.get(execution_id)
-        if execution is None or (project is not None and execution.project != project):
-            raise NotFound(f"Workflow execution {execution_id} not found", missing=[{"id": execution_id}])
-        return execution
 
-    def list_executions(self, project: str, body: Any) -> tuple[list[dict[str, Any]], str | None]:
-        if body is None:
-            body = {}
-        if not isinstance(body, dict):
-            raise BadRequest("Request body must be a JSON object")
-        flt = body.get("filter") or {}
-        if not isinstance(flt, dict):
-            raise BadRequest("filter must be an object")
-        wanted = parse_workflow_filters(flt.get("workflowFilters"))
-        start, end = flt.get("createdTimeStart"), flt.get("createdTimeEnd")
-        for name, value in (("createdTimeStart", start), ("createdTimeEnd", end)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise BadRequest(f"{name} must be epoch milliseconds (integer)")
-        statuses = flt.get("status")
-        if statuses is not None and (
-            not isinstance(statuses, list) or any(s not in EXECUTION_STATUSES for s in statuses)
-        ):
-            raise BadRequest(f"status must be a list of {', '.join(sorted(EXECUTION_STATUSES))}")
-        limit = min(validate_limit(body.get("limit")), self.page_size or MAX_LIST_LIMIT)
-        with self._lock:
-            items = [
-                e
-                for e in self._executions.values()
-                if e.project == project
-                and matches(wanted, e.workflow_external_id, e.version)
-                and (start is None or e.created_time >= start)
-                and (end is None or e.created_time <= end)
-                and (statuses is None or e.status in statuses)
-            ]
-            # Newest first; the cursor remembers the last (createdTime, seq) so new runs do not shift pages.
-            items.sort(key=lambda e: (e.created_time, e.seq), reverse=True)
-            page, next_cursor = page_after(items, lambda e: [e.created_time, e.seq], limit, body.get("cursor"))
-            return [e.to_json() for e in page], next_cursor
+@dataclass
+class Session:
+    id: int
+    project: str
+    type: str
+    nonce: str
+    nonce_expires_at: float  # the backend's monotonic clock
+    creation_time: int
+    # guess: what CDF shows as a session's expirationTime ("updated on refreshing a token" [SDK Session]) is not
+    # documented; the emulator shows when the nonce stops being bindable (creationTime + the nonce lifetime).
+    expiration_time: int = 0
+    client_id: str | None = None
+    status: str = "READY"
+    bound_execution: str | None = None
+    bound_trigger: str | None = None  # a trigger's nonce binds it instead of an execution
 
-    def cancel(self, project: str, execution_id: str, body: Any) -> Execution:
-        reason = "cancelled"
-        if body is not None:
-            if not isinstance(body, dict):
-                raise BadRequest("Request body must be a JSON object")
-            given = body.get("reason")
-            if given is not None:
-                if not isinstance(given, str) or len(given) > MAX_REASON:
-                    raise BadRequest(f"reason must be a string of at most {MAX_REASON} characters")
-                reason = given or reason
-        with self._lock:
-            execution = self.get_execution(project, execution_id)
-            if execution.status != "RUNNING":
-                raise Conflict(
-                    f"Cannot cancel workflow execution {execution_id}: it has already finished "
-                    f"with status {execution.status}"
-                )
-            now = self.now_ms()
-            for task in execution.tasks:
-                if task.status == "IN_PROGRESS":
-                    task.finish("CANCELED", now, reason)
-            execution.finish("TERMINATED", now, reason)
-            self._changed.notify_all()
-            self._admit(project, execution.workflow_external_id)
-            return execution
+    @property
+    def bound(self) -> bool:
+        return self.bound_execution is not None or self.bound_trigger is not None
 
-    def retry(self, project: str, execution_id: str, body: Any) -> Execution:
-        if not isinstance(body, dict):
-            raise BadRequest("Request body must be a JSON object with authentication.nonce")
-        nonce = validate_nonce(body)
-        with self._lock:
-            execution = self.get_execution(project, execution_id)
-            if execution.status not in RETRYABLE_EXECUTION:
-                raise Conflict(
-                    f"Cannot retry workflow execution {execution_id} with status {execution.status}: "
-                    "only FAILED, TIMED_OUT or TERMINATED executions can be retried"
-                )
-            session = self._check_nonce(project, nonce)
-            session.bound_execution = execution.id
-            session.status = "ACTIVE"
-            # Failed/cancelled/timed-out tasks run again; tasks that never started run for the first time.
-            execution.tasks = [t for t in execution.tasks if t.status not in RETRYABLE_TASK]
-            execution.status, execution.end_time, execution.reason = "RUNNING", None, None
-            execution.generation += 1
-            # A retried execution queues again for a slot, behind those already waiting.
-            execution.admitted, execution.ticket = False, next(self._tickets)
-            self._admit(project, execution.workflow_external_id)
-            self._start_runner(execution)
-            self._changed.notify_all()
-            return execution
+    def created_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "type": self.type, "status": self.status, "nonce": self.nonce}
+        if self.client_id is not None:
+            data["clientId"] = self.client_id
+        return data
 
-    def update_task(self, project: str, task_id: str, body: Any) -> TaskExecution:
-        if not isinstance(body, dict):
-            raise BadRequest("Request body must be a JSON object")
-        status = body.get("status")
-        if status not in TASK_UPDATE_STATUSES:
-            raise BadRequest(f"status must be one of {', '.join(sorted(TASK_UPDATE_STATUSES))}, got {status!r}")
-        output = body.get("output")
-        if output is not None and not isinstance(output, dict):
-            raise BadRequest("output must be an object")
-        with self._lock:
-            task = next(
-                (t for e in self._executions.values() if e.project == project for t in e.tasks if t.id == task_id),
-                None,
-            )
-            if task is None:
-                raise NotFound(f"Task execution {task_id} not found", missing=[{"id": task_id}])
-            if not task.async_complete:
-                raise BadRequest(f"Task {task.external_id!r} is not a function task with isAsyncComplete: true")
-            if task.status != "IN_PROGRESS":
-                raise Conflict(f"Task {task.external_id!r} is not in progress (status {task.status})")
-            merged = {**task.output, **({"response": output} if output is not None else {})}
-            reason = None if status == "COMPLETED" else "Task failed by an asynchronous task update"
-            task.finish(status, self.now_ms(), reason, merged)
-            self._changed.notify_all()
-            return task
+    def to_json(self) -> dict[str, Any]:
+        """The API's Session view (list, byids, revoke): never the nonce [SDK Session / RevokedSession]."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "status": self.status,
+            "creationTime": self.creation_time,
+            "expirationTime": self.expiration_time,
+        }
+        if self.client_id is not None:
+            data["clientId"] = self.client_id
+        return data
 
-    def executions(self, project: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            ordered = sorted(self._executions.values(), key=lambda e: e.seq)
-            return [
-                {**e.to_detailed_json(), "project": e.project}
-                for e in ordered
-                if project is None or e.project == project
-            ]
+    def public_json(self) -> dict[str, Any]:
+        # Never the nonce: this view is for test assertions and logs.
+        data: dict[str, Any] = {"project": self.project, **self.to_json()}
+        if self.bound_execution is not None:
+            data["boundExecutionId"] = self.bound_execution
+        if self.bound_trigger is not None:
+            data["boundTriggerExternalId"] = self.bound_trigger
+        return data
+
+
+@dataclass
+class Workflow:
+    external_id: str
+    created_time: int
+    last_updated_time: int
+    description: str | None = None
+    data_set_id: int | None = None
+    max_concurrent_executions: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "externalId": self.external_id,
+            "createdTime": self.created_time,
+            "lastUpdatedTime": self.last_updated_time,
+        }
+        if self.description is not None:
+            data["description"] = self.description
+        if self.data_set_id is not None:
+            data["dataSetId"] = self.data_set_id
+        if self.max_concurrent_executions is not None:
+            data["maxConcurrentExecutions"] = self.max_concurrent_executions
+        return data
+
+
+@dataclass
+class WorkflowVersion:
+    workflow_external_id: str
+    version: str
+    tasks: list[dict[str, Any]]
+    created_time: int
+    last_updated_time: int
+    description: str | None = None
+
+    @property
+    def hash(self) -> str:
+        canonical = json.dumps({"description": self.description, "tasks": self.tasks}, sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest().upper()
+
+    def definition_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"hash": self.hash, "tasks": copy.deepcopy(self.tasks)}
+        if self.description is not None:
+            data["description"] = self.description
+        return data
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "workflowExternalId": self.workflow_external_id,
+            "version": self.version,
+            "workflowDefinition": self.definition_json(),
+            "createdTime": self.created_time,
+            "lastUpdatedTime": self.last_updated_time,
+        }
+
+
+@dataclass
+class OutcomeSpec:
+    """How executions of one workflow version end (steered by tests)."""
+
+    outcome: str = "COMPLETED"
+    reason: str | None = None
+    task_duration: float | None = None
+    failed_task: str | None = None
+
+
+@dataclass
+class Plan:
+    """How one attempt of an execution runs, fixed when it gets its slot (from the outcome a test set then)."""
+
+    tasks: list[dict[str, Any]]  # the definition's tasks in dependsOn order
+    outcome: str
+    reason: str | None
+    duration_ms: int  # each task's time
+    target: str | None  # the task the outcome hits (None: no tasks)
+
+
+@dataclass
+class TaskExecution:
+    id: str
+    external_id: str
+    task_type: str
+    input: dict[str, Any]
+    start_time: int
+    status: str = "IN_PROGRESS"
+    output: dict[str, Any] = field(default_factory=dict)
+    end_time: int | None = None
+    reason: str | None = None
+    async_complete: bool = False
+
+    def finish(self, status: str, at: int, reason: str | None = None, output: dict[str, Any] | None = None) -> None:
+        self.status = status
+        self.end_time = at
+        if reason is not None:
+            self.reason = reason
+        if output is not None:
+            self.output = output
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "externalId": self.external_id,
+            "status": self.status,
+            "taskType": self.task_type,
+            "input": copy.deepcopy(self.input),
+            "output": copy.deepcopy(self.output),
+            "startTime": self.start_time,
+        }
+        if self.end_time is not None:
+            data["endTime"] = self.end_time
+        if self.reason is not None:
+            data["reasonForIncompletion"] = self.reason
+        return data
+
+
+@dataclass
+class Execution:
+    id: str
+    project: str
+    workflow_external_id: str
+    version: str
+    definition: dict[str, Any]  # snapshot {hash, description?, tasks} taken at run time
+    input: dict[str, Any] | None
+    metadata: dict[str, str]
+    seq: int
+    created_time: int
+    engine_execution_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    status: str = "RUNNING"
+    start_time: int | None = None  # set when it gets a slot under maxConcurrentExecutions
+    end_time: int | None = None
+    reason: str | None = None
+    tasks: list[TaskExecution] = field(default_factory=list)
+    admitted: bool = False  # holds one of the workflow's maxConcurrentExecutions slots
+    ticket: int = 0  # queue position for a slot: taken at run and again at retry
+    plan: Plan | None = None  # how this attempt runs; set when it gets its slot
+    due: int | None = None  # clock time (epoch ms) its current task's time is up; None: waits for something else
+    awaits_update: bool = False  # its async task has had its time and waits for a task update
+
+    def finish(self, status: str, at: int, reason: str | None = None) -> None:
+        self.status = status
+        self.end_time = at
+        self.reason = reason
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "workflowExternalId": self.workflow_external_id,
+            "version": self.version,
+            "status": self.status,
+            "engineExecutionId": self.engine_execution_id,
+            "createdTime": self.created_time,
+            "metadata": dict(self.metadata),
+        }
+        if self.start_time is not None:
+            data["startTime"] = self.start_time
+        if self.end_time is not None:
+            data["endTime"] = self.end_time
+        if self.reason is not None:
+            data["reasonForIncompletion"] = self.reason
+        return data
+
+    def to_detailed_json(self) -> dict[str, Any]:
+        data = self.to_json()
+        data["workflowDefinition"] = copy.deepcopy(self.definition)
+        data["executedTasks"] = [t.to_json() for t in self.tasks]
+        data["input"] = copy.deepcopy(self.input) if self.input is not None else {}
+        return data
+
+    def task(self, external_id: str) -> TaskExecution | None:
+        return next((t for t in self.tasks if t.external_id == external_id), None)
+
+
+@dataclass
+class TriggerRun:
+    """One firing of a trigger, as its history lists it."""
+
+    project: str  # not in the API's view: the test controls add it
+    fire_time: int
+    external_id: str
+    workflow_external_id: str
+    workflow_version: str
+    seq: int
+    execution_id: str | None = None
+    reason: str | None = None  # set when the firing could not start an execution
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fireTime": self.fire_time,
+            "externalId": self.external_id,
+            "workflowExternalId": self.workflow_external_id,
+            "workflowVersion": self.workflow_version,
+            "workflowExecutionId": self.execution_id,
+            "status": "failed" if self.reason is not None else "success",
+            "reasonForFailure": self.reason,
+        }
+
+    def fired_json(self) -> dict[str, Any]:
+        """What `advance_time` and `add_trigger_matches` return for a firing: its history item and its project."""
+        return {**self.to_json(), "project": self.project}
+
+
+@dataclass
+class Trigger:
+    project: str
+    external_id: str
+    rule: dict[str, Any]  # as stored and returned: a schedule rule has its timezone filled
+    workflow_external_id: str
+    workflow_version: str
+    created_time: int
+    last_updated_time: int
+    session_id: int  # the session its nonce bound; never shown
+    input: dict[str, Any] | None = None
+    metadata: dict[str, str] | None = None
+    is_paused: bool = False
+    checked_until: int = 0  # schedule occurrences up to this time (epoch ms) are fired or skipped
+    queued: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # batch rules: (queued at, match)
+    runs: list[TriggerRun] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        # Never the authentication: the API does not return it.
+        data: dict[str, Any] = {
+            "externalId": self.external_id,
+            "triggerRule": copy.deepcopy(self.rule),
+            "workflowExternalId": self.workflow_external_id,
+            "workflowVersion": self.workflow_version,
+            "createdTime": self.created_time,
+            "lastUpdatedTime": self.last_updated_time,
+            "isPaused": self.is_paused,
+        }
+        if self.input is not None:
+            data["input"] = copy.deepcopy(self.input)
+        if self.metadata is not None:
+            data["metadata"] = dict(self.metadata)
+        return data

@@ -1,13 +1,21 @@
-"""Wire layer: read a parsed request's parameters, call the backend, format CDF's JSON reply."""
+"""Wire layer: find a request's route (urls.py), read and validate its parameters (parsing.py), call the backend
+with typed arguments, and format CDF's JSON reply. Errors become replies in one place: `error_reply`.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
-from pulumi_cdf_workflows.emulator.exceptions import ApiError, BadRequest, OAuthError
-from pulumi_cdf_workflows.emulator.models import CdfBackend
+from pulumi_cdf_workflows.emulator import parsing
+from pulumi_cdf_workflows.emulator.backend import CdfBackend
+from pulumi_cdf_workflows.emulator.exceptions import ApiError, BadRequest, NotFound, OAuthError
+from pulumi_cdf_workflows.emulator.urls import url_paths
+from pulumi_cdf_workflows.emulator.validation import single_item, validate_identifier
 
 JsonReply = tuple[int, dict[str, Any], dict[str, str]]  # status, body, extra headers
 
@@ -21,7 +29,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: Any  # decoded JSON (or form dict for the token endpoint), None when empty
     subject: str = ""  # who the bearer token belongs to, set after authentication
-    extra: dict[str, Any] = field(default_factory=dict)
+    basic_auth: tuple[str, str] | None = None  # the token endpoint's HTTP Basic client credentials
 
     @property
     def project(self) -> str:
@@ -29,6 +37,25 @@ class Request:
 
     def query_flag(self, name: str) -> bool:
         return self.query.get(name, "false").lower() == "true"
+
+    def page(self, default: int | None = None) -> parsing.Page:
+        """`limit` and `cursor` from the query string."""
+        limit = self.query.get("limit")
+        try:
+            number = None if limit is None else int(limit)
+        except ValueError as exc:
+            raise BadRequest("limit must be an integer") from exc
+        return parsing.page(number, self.query.get("cursor"), default)
+
+    def object(self) -> dict[str, Any]:
+        return parsing.body_object(self.body)
+
+    def items(self) -> Any:
+        return self.object().get("items")
+
+    def item(self, what: str) -> dict[str, Any]:
+        """The one item of a call that takes one per request."""
+        return single_item(self.items(), what)
 
 
 def error_reply(exc: ApiError | OAuthError) -> JsonReply:
@@ -42,29 +69,15 @@ def _ok(body: dict[str, Any], status: int = 200) -> JsonReply:
     return status, body, {}
 
 
-def _page(items: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
+def _page(items: list[dict[str, Any]], cursor: str | None) -> JsonReply:
     body: dict[str, Any] = {"items": items}
     if cursor is not None:
         body["nextCursor"] = cursor
-    return body
+    return _ok(body)
 
 
-def _query_limit(req: Request) -> int | None:
-    limit = req.query.get("limit")
-    if limit is None:
-        return None
-    try:
-        return int(limit)
-    except ValueError as exc:
-        raise BadRequest("limit must be an integer") from exc
-
-
-def _body_dict(req: Request) -> dict[str, Any]:
-    if req.body is None:
-        return {}
-    if not isinstance(req.body, dict):
-        raise BadRequest("Request body must be a JSON object")
-    return req.body
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class CdfResponses:
@@ -73,128 +86,177 @@ class CdfResponses:
     def __init__(self, backend: CdfBackend) -> None:
         self.backend = backend
 
+    def dispatch(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: Any,
+        authorization: str | None,
+    ) -> JsonReply:
+        """Routes a request to its handler, after authenticating it; 404 or 405 when no route takes it."""
+        for route_method, pattern, handler_name, needs_auth in url_paths:
+            match = pattern.match(path)
+            if match is None or route_method != method:
+                continue
+            params = {k: unquote(v) for k, v in match.groupdict().items()}
+            req = Request(method, path, params, query, headers, body)
+            if needs_auth:
+                req.subject = self.backend.auth.authenticate(authorization)
+            if "project" in params:
+                self.backend.auth.touch_project(params["project"])
+            if handler_name == "oauth_token" and authorization and authorization.lower().startswith("basic "):
+                req.basic_auth = parse_basic(authorization)
+            # Under the backend lock, so a reply is never formatted while the scheduler changes what it shows.
+            with self.backend.lock:
+                result: JsonReply = getattr(self, handler_name)(req)
+            return result
+        if any(pattern.match(path) for _, pattern, _, _ in url_paths):
+            raise ApiError(f"Method {method} not allowed on {path}", status=405)
+        raise NotFound(f"No such endpoint: {method} {path}")
+
     # ----- auth
     def oauth_token(self, req: Request) -> JsonReply:
         form = req.body if isinstance(req.body, dict) else {}
-        client_id, client_secret = form.get("client_id"), form.get("client_secret")
-        basic = req.extra.get("basic_auth")
-        if basic is not None:
-            client_id, client_secret = basic
-        return _ok(self.backend.issue_token(form.get("grant_type"), client_id, client_secret))
+        client_id, client_secret = req.basic_auth or (form.get("client_id"), form.get("client_secret"))
+        auth = self.backend.auth
+        token = auth.issue_token(_text(form.get("grant_type")), _text(client_id), _text(client_secret))
+        return _ok({"access_token": token.token, "token_type": "Bearer", "expires_in": int(auth.token_ttl)})
 
     def token_inspect(self, req: Request) -> JsonReply:
-        return _ok(self.backend.token_inspect(req.subject))
+        scope: dict[str, Any] = {"all": {}}
+        acls = {"workflowOrchestrationAcl": ["READ", "WRITE"], "sessionsAcl": ["LIST", "CREATE", "DELETE"]}
+        return _ok(
+            {
+                "subject": req.subject,
+                "projects": [{"projectUrlName": p, "groups": []} for p in self.backend.auth.projects()],
+                "capabilities": [
+                    {acl: {"actions": actions, "scope": scope}, "projectScope": {"allProjects": {}}}
+                    for acl, actions in acls.items()
+                ],
+            }
+        )
 
     # ----- sessions
     def create_session(self, req: Request) -> JsonReply:
-        session = self.backend.create_session(req.project, _body_dict(req).get("items"))
+        session_type, client_id, client_secret = parsing.session(req.item("session"))
+        session = self.backend.sessions.create(req.project, session_type, client_id, client_secret)
         return _ok({"items": [session.created_json()]})
 
     def list_sessions(self, req: Request) -> JsonReply:
-        items, cursor = self.backend.list_sessions(
-            req.project, req.query.get("status"), _query_limit(req), req.query.get("cursor")
-        )
-        return _ok(_page([s.to_json() for s in items], cursor))
+        """`GET /sessions?status&limit&cursor` [SDK SessionsAPI.list]: limit 1..1000, default 25."""
+        status = parsing.session_status(req.query.get("status"))
+        page = req.page(default=parsing.DEFAULT_SESSION_LIMIT)
+        items, cursor = self.backend.sessions.list_sessions(req.project, status, page.limit, page.cursor)
+        return _page([s.to_json() for s in items], cursor)
 
     def retrieve_sessions(self, req: Request) -> JsonReply:
-        sessions = self.backend.retrieve_sessions(req.project, _body_dict(req).get("items"))
+        sessions = self.backend.sessions.retrieve(req.project, parsing.session_ids(req.items()))
         return _ok({"items": [s.to_json() for s in sessions]})
 
     def revoke_sessions(self, req: Request) -> JsonReply:
-        sessions = self.backend.revoke_sessions(req.project, _body_dict(req).get("items"))
+        # The SDK sends at most 100 per request, "a self-inflicted limit": the API has none [SDK SessionsAPI].
+        sessions = self.backend.sessions.revoke(req.project, parsing.session_ids(req.items(), None))
         return _ok({"items": [s.to_json() for s in sessions]})
 
     # ----- workflows
     def upsert_workflow(self, req: Request) -> JsonReply:
-        workflows = self.backend.upsert_workflow(req.project, _body_dict(req).get("items"))
-        return _ok({"items": [w.to_json() for w in workflows]})
+        workflow = self.backend.save_workflow(req.project, parsing.workflow(req.item("workflow")))
+        return _ok({"items": [workflow.to_json()]})
 
     def get_workflow(self, req: Request) -> JsonReply:
-        return _ok(self.backend.get_workflow(req.project, req.params["workflow"]).to_json())
+        return _ok(self.backend.workflows.get(req.project, req.params["workflow"]).to_json())
 
     def list_workflows(self, req: Request) -> JsonReply:
-        items, cursor = self.backend.list_workflows(req.project, _query_limit(req), req.query.get("cursor"))
-        return _ok(_page([w.to_json() for w in items], cursor))
+        page = req.page()
+        items, cursor = self.backend.workflows.list_workflows(req.project, page.limit, page.cursor)
+        return _page([w.to_json() for w in items], cursor)
 
     def delete_workflows(self, req: Request) -> JsonReply:
-        self.backend.delete_workflows(req.project, _body_dict(req).get("items"), req.query_flag("ignoreUnknownIds"))
+        xids = parsing.workflow_ids(req.items())
+        self.backend.delete_workflows(req.project, xids, req.query_flag("ignoreUnknownIds"))
         return _ok({})
 
     # ----- versions
     def upsert_versions(self, req: Request) -> JsonReply:
-        versions = self.backend.upsert_versions(req.project, _body_dict(req).get("items"))
-        return _ok({"items": [v.to_json() for v in versions]})
+        # "Limited to a single workflow version per request" [DOCS create-or-update-a-workflow-version].
+        xid, version, description, tasks = parsing.version(req.item("workflow version"))
+        found = self.backend.workflows.upsert_version(req.project, xid, version, description, tasks)
+        return _ok({"items": [found.to_json()]})
 
     def get_version(self, req: Request) -> JsonReply:
-        found = self.backend.get_version(req.project, req.params["workflow"], req.params["version"])
+        found = self.backend.workflows.get_version(req.project, req.params["workflow"], req.params["version"])
         return _ok(found.to_json())
 
     def list_versions(self, req: Request) -> JsonReply:
-        body = _body_dict(req)
-        flt = body.get("filter") or {}
-        if not isinstance(flt, dict):
-            raise BadRequest("filter must be an object")
-        items, cursor = self.backend.list_versions(
-            req.project, flt.get("workflowFilters"), body.get("limit"), body.get("cursor")
-        )
-        return _ok(_page([v.to_json() for v in items], cursor))
+        wanted, page = parsing.versions_list(req.object())
+        items, cursor = self.backend.workflows.list_versions(req.project, wanted, page.limit, page.cursor)
+        return _page([v.to_json() for v in items], cursor)
 
     def delete_versions(self, req: Request) -> JsonReply:
-        self.backend.delete_versions(req.project, _body_dict(req).get("items"), req.query_flag("ignoreUnknownIds"))
+        ids = parsing.version_ids(req.items())
+        self.backend.workflows.delete_versions(req.project, ids, req.query_flag("ignoreUnknownIds"))
         return _ok({})
 
     # ----- executions
     def run(self, req: Request) -> JsonReply:
-        execution = self.backend.run(req.project, req.params["workflow"], req.params["version"], req.body)
+        xid = validate_identifier(req.params["workflow"], "workflowExternalId")
+        version = validate_identifier(req.params["version"], "version")
+        run = parsing.run(req.body)
+        execution = self.backend.executions.run(req.project, xid, version, run.nonce, run.input, run.metadata)
         return _ok(execution.to_json(), 202)
 
     def get_execution(self, req: Request) -> JsonReply:
-        return _ok(self.backend.get_execution(req.project, req.params["execution"]).to_detailed_json())
+        execution_id = parsing.execution_id(req.params["execution"])
+        return _ok(self.backend.executions.get(req.project, execution_id).to_detailed_json())
 
     def list_executions(self, req: Request) -> JsonReply:
-        items, cursor = self.backend.list_executions(req.project, req.body)
-        return _ok(_page(items, cursor))
+        wanted, page = parsing.executions_list(req.object())
+        items, cursor = self.backend.executions.list_executions(req.project, wanted, page.limit, page.cursor)
+        return _page([e.to_json() for e in items], cursor)
 
     def cancel(self, req: Request) -> JsonReply:
-        return _ok(self.backend.cancel(req.project, req.params["execution"], req.body).to_json())
+        reason = parsing.cancel_reason(req.body)
+        execution_id = parsing.execution_id(req.params["execution"])
+        return _ok(self.backend.executions.cancel(req.project, execution_id, reason).to_json())
 
     def retry(self, req: Request) -> JsonReply:
-        return _ok(self.backend.retry(req.project, req.params["execution"], req.body).to_json())
+        nonce = parsing.retry_nonce(req.body)
+        execution_id = parsing.execution_id(req.params["execution"])
+        return _ok(self.backend.executions.retry(req.project, execution_id, nonce).to_json())
 
     def update_task(self, req: Request) -> JsonReply:
-        return _ok(self.backend.update_task(req.project, req.params["task"], req.body).to_json())
+        status, output = parsing.task_update(req.body)
+        return _ok(self.backend.executions.update_task(req.project, req.params["task"], status, output).to_json())
 
     # ----- triggers
     def upsert_triggers(self, req: Request) -> JsonReply:
-        triggers = self.backend.upsert_triggers(req.project, _body_dict(req).get("items"))
-        return _ok({"items": [t.to_json() for t in triggers]})
+        trigger = self.backend.triggers.upsert(req.project, parsing.trigger(req.item("trigger")))
+        return _ok({"items": [trigger.to_json()]})
 
     def list_triggers(self, req: Request) -> JsonReply:
-        items, cursor = self.backend.list_triggers(
-            req.project,
-            _query_limit(req),
-            req.query.get("cursor"),
-            req.query.get("workflowExternalId"),
-            req.query.get("workflowVersion"),
-        )
-        return _ok(_page([t.to_json() for t in items], cursor))
+        page = req.page()
+        wanted = req.query.get("workflowExternalId"), req.query.get("workflowVersion")
+        items, cursor = self.backend.triggers.list_triggers(req.project, page.limit, page.cursor, *wanted)
+        return _page([t.to_json() for t in items], cursor)
 
     def delete_triggers(self, req: Request) -> JsonReply:
-        self.backend.delete_triggers(req.project, _body_dict(req).get("items"))
+        xid = validate_identifier(req.item("{externalId} object").get("externalId"), "externalId")
+        self.backend.triggers.delete(req.project, xid)
         return _ok({})
 
     def trigger_history(self, req: Request) -> JsonReply:
-        runs, cursor = self.backend.trigger_history(
-            req.project, req.params["trigger"], _query_limit(req), req.query.get("cursor")
-        )
-        return _ok(_page([r.to_json() for r in runs], cursor))
+        page = req.page()
+        runs, cursor = self.backend.triggers.history(req.project, req.params["trigger"], page.limit, page.cursor)
+        return _page([r.to_json() for r in runs], cursor)
 
     def pause_trigger(self, req: Request) -> JsonReply:
-        self.backend.pause_trigger(req.project, req.params["trigger"], paused=True)
+        self.backend.triggers.pause(req.project, req.params["trigger"], paused=True)
         return _ok({})
 
     def resume_trigger(self, req: Request) -> JsonReply:
-        self.backend.pause_trigger(req.project, req.params["trigger"], paused=False)
+        self.backend.triggers.pause(req.project, req.params["trigger"], paused=False)
         return _ok({})
 
 
@@ -205,3 +267,13 @@ def parse_json(raw: bytes) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"Request body is not valid JSON: {exc}") from exc
+
+
+def parse_basic(header: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise OAuthError("invalid_client", "Malformed HTTP Basic credentials", 401) from exc
+    client_id, _, secret = decoded.partition(":")
+    # RFC 6749 §2.3.1: both parts are form-urlencoded inside the Basic header.
+    return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))

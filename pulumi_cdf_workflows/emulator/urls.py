@@ -1,8 +1,11 @@
-"""Route table: (method, path regex, CdfResponses method name, needs a bearer token)."""
+"""Route table: (method, path regex, CdfResponses method name, needs a bearer token); test controls live under
+CONTROL_PREFIX (controls.py), never under /api/."""
 
 from __future__ import annotations
 
 import re
+
+CONTROL_PREFIX = "/_emulator/"
 
 _P = r"/api/v1/projects/(?P<project>[^/]+)"
 _SEG = r"[^/]+"

@@ -1,27 +1,23 @@
-"""Validation of request bodies (identifiers, limits, run bodies) and `${...}` references; tasks: definitions.py.
+"""CDF's rules for single request fields: identifiers, list limits, inputs, metadata, nonces; tasks: definitions.py.
 
 Every function raises `BadRequest` with the violated rule, the message a user of the real API would need.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import re
 from typing import Any
 
 from pulumi_cdf_workflows.emulator.exceptions import BadRequest
-from pulumi_cdf_workflows.emulator.state import (
-    DEFAULT_LIST_LIMIT,
-    MAX_ID_LENGTH,
-    MAX_INPUT_BYTES,
-    MAX_LIST_LIMIT,
-    MAX_METADATA_KEY,
-    MAX_METADATA_PAIRS,
-    MAX_METADATA_VALUE,
-)
 
-_REF_RE = re.compile(r"\$\{([^}]+)\}")
+MAX_ID_LENGTH = 255
+MAX_INPUT_BYTES = 102400
+MAX_METADATA_PAIRS = 10
+MAX_METADATA_KEY = 32
+MAX_METADATA_VALUE = 255
+MAX_REASON = 500
+MAX_LIST_LIMIT = 1000
+DEFAULT_LIST_LIMIT = 100
 
 
 def single_item(items: Any, what: str) -> dict[str, Any]:
@@ -46,11 +42,18 @@ def validate_identifier(value: Any, name: str) -> str:
     return value
 
 
-def validate_limit(value: Any) -> int:
+def validate_limit(value: Any, default: int = DEFAULT_LIST_LIMIT, most: int = MAX_LIST_LIMIT) -> int:
+    """A list call's `limit`: an integer in 1..`most`, `default` when left out."""
     if value is None:
-        return DEFAULT_LIST_LIMIT
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIST_LIMIT:
-        raise BadRequest(f"limit must be an integer between 1 and {MAX_LIST_LIMIT}, got {value!r}")
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+        raise BadRequest(f"limit must be an integer between 1 and {most}, got {value!r}")
+    return value
+
+
+def validate_cursor(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise BadRequest("cursor must be a string")
     return value
 
 
@@ -90,65 +93,3 @@ def validate_metadata(metadata: Any) -> dict[str, str]:
         if len(value) > MAX_METADATA_VALUE:
             raise BadRequest(f"metadata value for {key!r} is longer than {MAX_METADATA_VALUE} characters")
     return metadata
-
-
-def validate_run_body(body: Any) -> tuple[str, dict[str, Any] | None, dict[str, str]]:
-    """Returns (nonce, input, metadata) or raises 400 with the violated limit."""
-    if not isinstance(body, dict):
-        raise BadRequest("Request body must be a JSON object")
-    nonce = validate_nonce(body)
-    return nonce, validate_input(body.get("input")), validate_metadata(body.get("metadata"))
-
-
-def _lookup(root: Any, path: list[str]) -> tuple[bool, Any]:
-    for part in path:
-        if isinstance(root, dict) and part in root:
-            root = root[part]
-        else:
-            return False, None
-    return True, root
-
-
-def resolve_references(value: Any, context: dict[str, Any]) -> Any:
-    """Resolves `${workflow.input.x}` / `${task.output.y}` references; unknown ones stay as text."""
-    if isinstance(value, dict):
-        return {k: resolve_references(v, context) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve_references(v, context) for v in value]
-    if not isinstance(value, str) or "${" not in value:
-        return value
-    whole = _REF_RE.fullmatch(value)
-    if whole:
-        found, resolved = _lookup(context, whole.group(1).split("."))
-        return copy.deepcopy(resolved) if found else value
-
-    def substitute(match: re.Match[str]) -> str:
-        found, resolved = _lookup(context, match.group(1).split("."))
-        if not found:
-            return match.group(0)
-        return resolved if isinstance(resolved, str) else json.dumps(resolved)
-
-    return _REF_RE.sub(substitute, value)
-
-
-def parse_workflow_filters(filters: Any) -> list[tuple[str, str | None]] | None:
-    """None means no workflow filter; [] (the SDK's "no ids") also matches everything."""
-    if filters is None:
-        return None
-    if not isinstance(filters, list):
-        raise BadRequest("workflowFilters must be a list")
-    parsed: list[tuple[str, str | None]] = []
-    for f in filters:
-        if not isinstance(f, dict) or not isinstance(f.get("externalId"), str):
-            raise BadRequest("workflowFilters entries must be objects with externalId and optional version")
-        version = f.get("version")
-        if version is not None and not isinstance(version, str):
-            raise BadRequest("workflowFilters version must be a string")
-        parsed.append((f["externalId"], version))
-    return parsed or None
-
-
-def matches(wanted: list[tuple[str, str | None]] | None, xid: str, version: str) -> bool:
-    if wanted is None:
-        return True
-    return any(xid == w and (v is None or v == version) for w, v in wanted)

@@ -1,4 +1,5 @@
-"""Shared helpers for the emulator tests: a fast emulator, an authenticated HTTP client, a socketless backend."""
+"""Shared helpers for the emulator tests: a fast emulator, an authenticated HTTP client, a socketless backend whose
+tasks end only when a test moves its clock, and the one polling helper for what a real thread does."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 import requests
 
 from pulumi_cdf_workflows.emulator import CdfEmulator
-from pulumi_cdf_workflows.emulator.models import CdfBackend, Execution
+from pulumi_cdf_workflows.emulator.backend import CdfBackend
+from pulumi_cdf_workflows.emulator.definitions import validate_definition
+from pulumi_cdf_workflows.emulator.models import Execution, WorkflowVersion
 
 T = TypeVar("T")
 PROJECT = "test-project"
@@ -27,7 +30,11 @@ CHAIN: list[dict[str, Any]] = [
 
 
 def wait_until(probe: Callable[[], T | None], timeout: float = 5.0, what: str = "condition") -> T:
-    """Polls `probe` until it returns something truthy; fails the test after `timeout` seconds."""
+    """Polls `probe` until it returns something truthy; fails the test after `timeout` seconds.
+
+    Only for what a real thread does by itself (the scheduler ending tasks at real speed, a server process):
+    what the emulator's clock decides, tests decide with `advance_time`.
+    """
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
@@ -108,10 +115,13 @@ def api(emu: CdfEmulator) -> Iterator[Api]:
     client.http.close()
 
 
-# ----- CdfBackend driven without sockets (the test_models* files)
+# ----- CdfBackend driven without sockets (the test_backend* files): no scheduler thread runs, so tasks end only
+# ----- when a test moves the clock (`backend.scheduler.advance`)
 
 
 class FakeClock:
+    """The clock that token and nonce lifetimes count on (seconds)."""
+
     def __init__(self) -> None:
         self.now = 1000.0
 
@@ -125,25 +135,41 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def backend(clock: FakeClock) -> Iterator[CdfBackend]:
-    b = CdfBackend(task_duration=0.01, nonce_ttl=60, token_ttl=100, clock=clock)
-    b.seed(P, "wf", "1", CHAIN)
-    yield b
-    b.shutdown()
+def backend(clock: FakeClock) -> CdfBackend:
+    b = CdfBackend(task_duration=0.01, nonce_ttl=60, token_ttl=100, ttl_clock=clock)
+    seed(b, "wf", "1", CHAIN)
+    return b
+
+
+def seed(backend: CdfBackend, xid: str, version: str, tasks: list[dict[str, Any]] | None = None) -> WorkflowVersion:
+    """A version validated as the API would; default: one cdf task."""
+    if tasks is None:
+        tasks = [
+            {
+                "externalId": "task-1",
+                "type": "cdf",
+                "parameters": {"cdfRequest": {"resourcePath": "/x", "method": "GET"}},
+            }
+        ]
+    description, stored = validate_definition({"tasks": tasks})
+    return backend.workflows.upsert_version(P, xid, version, description, stored)
 
 
 def nonce(backend: CdfBackend, project: str = P) -> str:
-    return backend.create_session(project, [{"tokenExchange": True}]).nonce
+    return backend.sessions.create(project, "TOKEN_EXCHANGE").nonce
 
 
-def run(backend: CdfBackend, xid: str = "wf", version: str = "1", **body: Any) -> Execution:
-    return backend.run(P, xid, version, {"authentication": {"nonce": nonce(backend)}, **body})
+def run(
+    backend: CdfBackend,
+    xid: str = "wf",
+    version: str = "1",
+    input: dict[str, Any] | None = None,
+    metadata: dict[str, str] | None = None,
+) -> Execution:
+    return backend.executions.run(P, xid, version, nonce(backend), input, metadata or {})
 
 
-def wait_for(backend: CdfBackend, execution: Execution, *statuses: str) -> dict[str, Any]:
-    def probe() -> dict[str, Any] | None:
-        with backend.lock:
-            data = backend.get_execution(P, execution.id).to_detailed_json()
-        return data if data["status"] in statuses else None
-
-    return wait_until(probe, 5, f"status in {statuses}")
+def after(backend: CdfBackend, seconds: float, execution: Execution) -> dict[str, Any]:
+    """The execution as the API shows it once the clock has moved `seconds` on."""
+    backend.scheduler.advance(seconds)
+    return backend.executions.get(P, execution.id).to_detailed_json()

@@ -1,4 +1,4 @@
-"""CdfBackend request validation (run bodies, ids, definitions) and execution listing, driven without sockets."""
+"""The wire layer's parsers: request bodies and parameters become typed arguments, or a 400 with the rule."""
 
 from __future__ import annotations
 
@@ -6,50 +6,44 @@ from typing import Any
 
 import pytest
 
-from pulumi_cdf_workflows.emulator.exceptions import BadRequest, NotFound
-from pulumi_cdf_workflows.emulator.models import CdfBackend
+from pulumi_cdf_workflows.emulator import parsing
+from pulumi_cdf_workflows.emulator.exceptions import BadRequest
+from pulumi_cdf_workflows.emulator.queries import WorkflowFilter
+from pulumi_cdf_workflows.emulator.validation import single_item, validate_identifier
 
-from .conftest import P, nonce, run, wait_for
-
-# ----- validation
+NONCE = {"authentication": {"nonce": "n"}}
 
 
 @pytest.mark.parametrize(
     ("body", "message"),
     [
+        (None, "must be a JSON object"),
         ({}, "authentication.nonce is required"),
         ({"authentication": {}}, "authentication.nonce is required"),
-        ({"input": [1]}, "input must be a JSON object"),
-        ({"input": {"x": "é" * 51200}}, "at most 102400 bytes"),
-        ({"metadata": {f"k{i}": "v" for i in range(11)}}, "at most 10"),
-        ({"metadata": {"k" * 33: "v"}}, "longer than 32"),
-        ({"metadata": {"k": "v" * 256}}, "longer than 255"),
-        ({"metadata": {"k": 1}}, "must be a string"),
+        ({**NONCE, "input": [1]}, "input must be a JSON object"),
+        ({**NONCE, "input": {"x": "é" * 51200}}, "at most 102400 bytes"),
+        ({**NONCE, "metadata": {f"k{i}": "v" for i in range(11)}}, "at most 10"),
+        ({**NONCE, "metadata": {"k" * 33: "v"}}, "longer than 32"),
+        ({**NONCE, "metadata": {"k": "v" * 256}}, "longer than 255"),
+        ({**NONCE, "metadata": {"k": 1}}, "must be a string"),
     ],
 )
-def test_run_limits(backend: CdfBackend, body: dict[str, Any], message: str) -> None:
-    if "authentication" not in body and message != "authentication.nonce is required":
-        body = {"authentication": {"nonce": nonce(backend)}, **body}
+def test_run_limits(body: Any, message: str) -> None:
     with pytest.raises(BadRequest, match=message):
-        backend.run(P, "wf", "1", body)
-    assert backend.executions() == []
+        parsing.run(body)
 
 
-def test_input_at_the_size_limit_is_accepted(backend: CdfBackend) -> None:
+def test_a_run_body_becomes_nonce_input_and_metadata() -> None:
     overhead = len('{"x":""}')
-    execution = run(backend, input={"x": "a" * (102400 - overhead)})
-    assert execution.status == "RUNNING"
+    at_limit = {"x": "a" * (102400 - overhead)}
+    assert parsing.run({**NONCE, "input": at_limit}) == parsing.RunRequest("n", at_limit, {})
+    assert parsing.run({**NONCE, "metadata": {"by": "me"}}) == parsing.RunRequest("n", None, {"by": "me"})
 
 
-@pytest.mark.parametrize("xid", [" wf", "wf ", "a" * 256, "", "w\0f"])
-def test_identifiers_are_validated(backend: CdfBackend, xid: str) -> None:
+@pytest.mark.parametrize("xid", [" wf", "wf ", "a" * 256, "", "w\0f", None, 3])
+def test_identifiers_are_validated(xid: Any) -> None:
     with pytest.raises(BadRequest):
-        backend.run(P, xid, "1", {"authentication": {"nonce": nonce(backend)}})
-
-
-def test_unknown_version_is_not_found(backend: CdfBackend) -> None:
-    with pytest.raises(NotFound, match="not found"):
-        run(backend, "wf", "2")
+        validate_identifier(xid, "workflowExternalId")
 
 
 def _cdf(xid: str, *depends: str, **fields: Any) -> dict[str, Any]:
@@ -69,49 +63,75 @@ def _cdf(xid: str, *depends: str, **fields: Any) -> dict[str, Any]:
         ([{"externalId": "a", "type": "cdf"}], "parameters is required"),
     ],
 )
-def test_invalid_definitions_are_rejected(backend: CdfBackend, tasks: list[dict[str, Any]], message: str) -> None:
+def test_invalid_definitions_are_rejected(tasks: list[dict[str, Any]], message: str) -> None:
+    item = {"workflowExternalId": "bad", "version": "1", "workflowDefinition": {"tasks": tasks}}
     with pytest.raises(BadRequest, match=message):
-        backend.seed(P, "bad", "1", tasks)
+        parsing.version(item)
 
 
-# ----- listing
-
-
-def test_list_is_newest_first_with_filters_and_stable_cursor(backend: CdfBackend) -> None:
-    backend.seed(P, "wf", "2")
-    first, second, third = run(backend), run(backend, "wf", "2"), run(backend)
-    page, cursor = backend.list_executions(P, {"limit": 2})
-    assert [e["id"] for e in page] == [third.id, second.id]
-    run(backend)  # a new execution must not shift the next page
-    page2, cursor2 = backend.list_executions(P, {"limit": 2, "cursor": cursor})
-    assert [e["id"] for e in page2] == [first.id]
-    assert cursor2 is None
-    only_v2, _ = backend.list_executions(P, {"filter": {"workflowFilters": [{"externalId": "wf", "version": "2"}]}})
-    assert [e["id"] for e in only_v2] == [second.id]
-    all_wf, _ = backend.list_executions(P, {"filter": {"workflowFilters": [{"externalId": "wf"}]}})
-    assert len(all_wf) == 4
-    assert backend.list_executions("other-project", {})[0] == []
-
-
-def test_list_created_time_bounds_are_inclusive_and_status_filters(backend: CdfBackend) -> None:
-    execution = run(backend)
-    t = execution.created_time
-    assert backend.list_executions(P, {"filter": {"createdTimeStart": t, "createdTimeEnd": t}})[0]
-    assert not backend.list_executions(P, {"filter": {"createdTimeStart": t + 1}})[0]
-    assert not backend.list_executions(P, {"filter": {"createdTimeEnd": t - 1}})[0]
-    wait_for(backend, execution, "COMPLETED")
-    assert backend.list_executions(P, {"filter": {"status": ["COMPLETED"]}})[0]
-    assert not backend.list_executions(P, {"filter": {"status": ["RUNNING", "FAILED"]}})[0]
-
-
-@pytest.mark.parametrize("body", [{"limit": 0}, {"limit": 1001}, {"cursor": "garbage"}, {"filter": {"status": ["x"]}}])
-def test_list_rejects_bad_parameters(backend: CdfBackend, body: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"limit": 0},
+        {"limit": 1001},
+        {"limit": "10"},
+        {"cursor": 7},
+        {"filter": "x"},
+        {"filter": {"status": ["x"]}},
+        {"filter": {"createdTimeStart": "yesterday"}},
+        {"filter": {"workflowFilters": [{"version": "1"}]}},
+    ],
+)
+def test_the_executions_list_rejects_bad_parameters(body: dict[str, Any]) -> None:
     with pytest.raises(BadRequest):
-        backend.list_executions(P, body)
+        parsing.executions_list(body)
 
 
-def test_execution_ids_must_be_uuids(backend: CdfBackend) -> None:
+def test_the_executions_list_filter_and_page() -> None:
+    body = {"filter": {"workflowFilters": [{"externalId": "wf"}], "status": ["RUNNING"]}, "limit": 5, "cursor": "c"}
+    wanted, page = parsing.executions_list(body)
+    assert wanted.workflows == WorkflowFilter((("wf", None),)) and wanted.statuses == frozenset({"RUNNING"})
+    assert (page.limit, page.cursor) == (5, "c")
+    assert parsing.executions_list({})[1].limit == 100
+
+
+def test_execution_ids_must_be_uuids() -> None:
     with pytest.raises(BadRequest, match="must be a UUID"):
-        backend.get_execution(P, "not-a-uuid")
-    with pytest.raises(NotFound):
-        backend.get_execution(P, "00000000-0000-4000-8000-000000000000")
+        parsing.execution_id("not-a-uuid")
+    assert parsing.execution_id("00000000-0000-4000-8000-000000000000")
+
+
+def test_cancel_reason_defaults_to_cancelled_and_is_at_most_500_characters() -> None:
+    assert parsing.cancel_reason(None) == parsing.cancel_reason({"reason": ""}) == "cancelled"
+    assert parsing.cancel_reason({"reason": "operator"}) == "operator"
+    with pytest.raises(BadRequest, match="500"):
+        parsing.cancel_reason({"reason": "r" * 501})
+
+
+def test_retry_needs_a_nonce() -> None:
+    with pytest.raises(BadRequest, match="nonce is required"):
+        parsing.retry_nonce({})
+    assert parsing.retry_nonce(NONCE) == "n"
+
+
+def test_task_update_takes_a_final_status_and_an_object() -> None:
+    with pytest.raises(BadRequest, match="status must be one of"):
+        parsing.task_update({"status": "IN_PROGRESS"})
+    with pytest.raises(BadRequest, match="output must be an object"):
+        parsing.task_update({"status": "COMPLETED", "output": [1]})
+    assert parsing.task_update({"status": "FAILED"}) == ("FAILED", None)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [[], [{"tokenExchange": True}, {"tokenExchange": True}], [{}], [{"tokenExchange": False}]],
+)
+def test_a_session_request_needs_exactly_one_valid_item(items: list[dict[str, Any]]) -> None:
+    with pytest.raises(BadRequest):
+        parsing.session(single_item(items, "session"))
+
+
+def test_a_session_request_names_its_type() -> None:
+    assert parsing.session({"clientId": "c"}) == ("CLIENT_CREDENTIALS", "c", None)  # the backend checks the pair
+    assert parsing.session({"tokenExchange": True}) == ("TOKEN_EXCHANGE", None, None)
+    assert parsing.session({"oneshotTokenExchange": True}) == ("ONESHOT_TOKEN_EXCHANGE", None, None)

@@ -73,7 +73,7 @@ def test_retrieve_of_unknown_ids_is_not_found(client: CogniteClient) -> None:
 
 def test_list_pages_past_the_sdks_page_of_100(emu: CdfEmulator, client: CogniteClient) -> None:
     for _ in range(130):
-        emu.backend.create_session("test-project", [{"tokenExchange": True}])
+        emu.backend.sessions.create("test-project", "TOKEN_EXCHANGE")
     assert len(client.iam.sessions.list(limit=-1)) == 130
     assert len(client.iam.sessions.list()) == 25  # the SDK's default limit
 

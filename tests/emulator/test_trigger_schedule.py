@@ -13,7 +13,7 @@ from cronsim import CronSim
 from pulumi_cdf_workflows.emulator import CdfEmulator
 from pulumi_cdf_workflows.emulator.exceptions import BadRequest
 
-from .conftest import PROJECT, Api, assert_envelope, wait_until
+from .conftest import PROJECT, Api, assert_envelope
 
 NOON = int(datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc).timestamp() * 1000)  # a known minute
 MINUTE = 60_000
@@ -202,10 +202,26 @@ def test_reset_forgets_triggers_and_the_clock(emu: CdfEmulator, api: Api) -> Non
 
 def test_triggered_executions_queue_under_max_concurrent_executions(emu: CdfEmulator, api: Api) -> None:
     assert api.post("/workflows", {"items": [{"externalId": "wf", "maxConcurrentExecutions": 1}]}).status_code == 200
-    emu.set_outcome("wf", "1", task_duration=0.3)
+    emu.set_outcome("wf", "1", task_duration=15 * 60)  # longer than the 10 minutes between firings
     emu.set_time(NOON)
     schedule(emu)
     first, second = emu.advance_time(20 * 60)
-    assert api.execution(second["workflowExecutionId"])["executedTasks"] == []
-    api.wait_status(first["workflowExecutionId"], "COMPLETED")
-    wait_until(lambda: api.execution(second["workflowExecutionId"])["executedTasks"], what="the second to start")
+    assert [t["status"] for t in api.execution(first["workflowExecutionId"])["executedTasks"]] == ["IN_PROGRESS"]
+    assert api.execution(second["workflowExecutionId"])["executedTasks"] == []  # waits for the slot
+    emu.advance_time(5 * 60)  # the first ends at 12:25 and the second starts then
+    done = api.execution(first["workflowExecutionId"])
+    started = api.execution(second["workflowExecutionId"])
+    assert done["status"] == "COMPLETED" and done["endTime"] == NOON + 25 * MINUTE
+    assert started["startTime"] == NOON + 25 * MINUTE and started["executedTasks"][0]["status"] == "IN_PROGRESS"
+
+
+def test_an_advance_ends_the_fired_executions_whose_tasks_are_due_in_the_same_pass(emu: CdfEmulator, api: Api) -> None:
+    emu.set_outcome("wf", "1", task_duration=60)
+    emu.set_time(NOON)
+    schedule(emu)
+    fired = emu.advance_time(25 * 60)
+    executions = [api.execution(f["workflowExecutionId"]) for f in fired]
+    assert [(e["status"], e["createdTime"], e["endTime"]) for e in executions] == [
+        ("COMPLETED", NOON + 10 * MINUTE, NOON + 11 * MINUTE),
+        ("COMPLETED", NOON + 20 * MINUTE, NOON + 21 * MINUTE),
+    ]
