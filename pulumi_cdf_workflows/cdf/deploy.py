@@ -14,7 +14,7 @@ from pulumi_cdf_workflows.cdf.errors import (
     WorkflowBusyError,
 )
 from pulumi_cdf_workflows.cdf.models import CdfClientCredentials, CdfWorkflow, CdfWorkflowTrigger, CdfWorkflowVersion
-from pulumi_cdf_workflows.cdf.wire import WireClient, _q, outcome_unknown_error
+from pulumi_cdf_workflows.cdf.wire import WireClient, outcome_unknown_error, path_segment
 
 TRIGGER_UPSERT_ATTEMPTS = 3
 
@@ -26,7 +26,7 @@ class DeployCalls(WireClient):
         """``GET /workflows/{id}``; None when it does not exist."""
         what = f"Retrieving workflow {external_id!r} {self._in_project}"
         try:
-            reply = self._request("GET", f"/workflows/{_q(external_id)}", what=what, safe=True)
+            reply = self._request("GET", f"/workflows/{path_segment(external_id)}", what=what, safe=True)
         except CdfNotFoundError:
             return None
         return self._load(CdfWorkflow, reply, what)
@@ -36,7 +36,10 @@ class DeployCalls(WireClient):
         what = f"Retrieving workflow {workflow_external_id!r} version {version!r} {self._in_project}"
         try:
             reply = self._request(
-                "GET", f"/workflows/{_q(workflow_external_id)}/versions/{_q(version)}", what=what, safe=True
+                "GET",
+                f"/workflows/{path_segment(workflow_external_id)}/versions/{path_segment(version)}",
+                what=what,
+                safe=True,
             )
         except CdfNotFoundError:
             return None
@@ -214,4 +217,4 @@ class DeployCalls(WireClient):
         """``POST /workflows/triggers/{id}/pause`` (or ``/resume`` with ``paused=False``); idempotent."""
         action = "pause" if paused else "resume"
         what = f"{action.capitalize()} workflow trigger {external_id!r} {self._in_project}"
-        self._request("POST", f"/workflows/triggers/{_q(external_id)}/{action}", what=what, safe=True)
+        self._request("POST", f"/workflows/triggers/{path_segment(external_id)}/{action}", what=what, safe=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfError, ExecutionMayHaveStartedError
 from pulumi_cdf_workflows.cdf.models import CdfClientCredentials, CdfWorkflowExecution, CdfWorkflowExecutionDetailed
-from pulumi_cdf_workflows.cdf.wire import WireClient, _outcome_unknown, _q, _request_id_note
+from pulumi_cdf_workflows.cdf.wire import WireClient, path_segment, request_id_note, run_outcome_unknown
 
 
 class ExecutionCalls(WireClient):
@@ -39,7 +39,7 @@ class ExecutionCalls(WireClient):
             return ExecutionMayHaveStartedError(
                 f"{what}: {reason}. The execution may have started: check the executions list "
                 f"(workflow {workflow_external_id!r}, version {version!r}) before running it again."
-                + _request_id_note(request_id),
+                + request_id_note(request_id),
                 project=project,
                 workflow_external_id=workflow_external_id,
                 version=version,
@@ -50,7 +50,7 @@ class ExecutionCalls(WireClient):
 
         reply = self._request(
             "POST",
-            f"/workflows/{_q(workflow_external_id)}/versions/{_q(version)}/run",
+            f"/workflows/{path_segment(workflow_external_id)}/versions/{path_segment(version)}/run",
             what=what,
             body=body,
             safe=False,
@@ -90,7 +90,11 @@ class ExecutionCalls(WireClient):
         refusal (a malformed id, no access) says nothing about whether the execution exists."""
         what = f"Retrieving workflow execution {execution_id!r} {self._in_project}"
         reply = self._request(
-            "GET", f"/workflows/executions/{_q(execution_id)}", what=what, safe=True, only_404_is_not_found=True
+            "GET",
+            f"/workflows/executions/{path_segment(execution_id)}",
+            what=what,
+            safe=True,
+            only_404_is_not_found=True,
         )
         return self._load(CdfWorkflowExecutionDetailed, reply, what)
 
@@ -152,11 +156,11 @@ class ExecutionCalls(WireClient):
         what = f"Cancelling workflow execution {execution_id!r} {self._in_project}"
         reply = self._request(
             "POST",
-            f"/workflows/executions/{_q(execution_id)}/cancel",
+            f"/workflows/executions/{path_segment(execution_id)}/cancel",
             what=what,
             body={"reason": reason} if reason else {},
             safe=False,
-            outcome_unknown=_outcome_unknown(what, "cancel", execution_id),
+            outcome_unknown=run_outcome_unknown(what, "cancel", execution_id),
         )
         return self._load(CdfWorkflowExecution, reply, what)
 
@@ -168,11 +172,11 @@ class ExecutionCalls(WireClient):
         nonce = self.create_session(client_credentials).nonce.get_secret_value()
         reply = self._request(
             "POST",
-            f"/workflows/executions/{_q(execution_id)}/retry",
+            f"/workflows/executions/{path_segment(execution_id)}/retry",
             what=what,
             body={"authentication": {"nonce": nonce}},
             safe=False,
-            outcome_unknown=_outcome_unknown(what, "retry", execution_id),
+            outcome_unknown=run_outcome_unknown(what, "retry", execution_id),
             secrets=[nonce],
         )
         return self._load(CdfWorkflowExecution, reply, what)

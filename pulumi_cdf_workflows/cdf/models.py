@@ -1,7 +1,7 @@
 """Typed objects at the client's boundary, loaded from the API's JSON.
 
 Attributes are snake_case with the API's camelCase names as aliases; unknown fields are kept (the
-API may add some). Statuses are plain strings spelled as the API spells them (``"RUNNING"``).
+API may add some). Statuses are plain strings spelled as the API spells them; ``CdfWorkflowStatus`` names them.
 Each is named ``Cdf`` + the API's name for the object, so that ``CdfWorkflowExecution`` (what CDF
 returns) is never mistaken for the Pulumi resource ``WorkflowExecution`` (what a program declares).
 """

@@ -46,7 +46,7 @@ _C = TypeVar("_C", bound="WireClient")
 OutcomeUnknown = Callable[[str, "int | None", "str | None", "str | None"], CdfError]
 
 
-def _q(segment: str) -> str:
+def path_segment(segment: str) -> str:
     return quote(str(segment), safe="")
 
 
@@ -267,7 +267,7 @@ class WireClient:
             message += "; the credentials were refused" + (
                 " even after renewing the token" if self.settings.uses_oauth else " (static token)"
             )
-        message += _request_id_note(request_id)
+        message += request_id_note(request_id)
         cls: type[CdfApiError] = CdfApiError
         if status in (401, 403):
             cls = CdfAuthError
@@ -322,11 +322,11 @@ class WireClient:
             raise CdfApiError(f"{what}: the reply is not a valid {model.__name__} (fields: {fields})") from None
 
 
-def _request_id_note(request_id: str | None) -> str:
+def request_id_note(request_id: str | None) -> str:
     return f" (X-Request-ID: {request_id})" if request_id else ""
 
 
-def _outcome_unknown(what: str, action: str, execution_id: str) -> OutcomeUnknown:
+def run_outcome_unknown(what: str, action: str, execution_id: str) -> OutcomeUnknown:
     return outcome_unknown_error(
         what,
         f"The {action} may have been applied: retrieve execution {execution_id!r} to see its status before "
@@ -339,7 +339,7 @@ def outcome_unknown_error(what: str, advice: str) -> OutcomeUnknown:
 
     def build(reason: str, status: int | None, cdf_message: str | None, request_id: str | None) -> CdfError:
         return RequestOutcomeUnknownError(
-            f"{what}: {reason}. {advice}" + _request_id_note(request_id),
+            f"{what}: {reason}. {advice}" + request_id_note(request_id),
             status=status,
             cdf_message=cdf_message,
             request_id=request_id,

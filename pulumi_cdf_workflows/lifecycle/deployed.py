@@ -20,17 +20,28 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import CdfError
-from pulumi_cdf_workflows.lifecycle.properties import defaults
+from pulumi_cdf_workflows.lifecycle.properties import OnChange, defaults, prop
 from pulumi_cdf_workflows.lifecycle.provider import CdfResourceProvider, ProviderError, client_for, report, same
-from pulumi_cdf_workflows.validation.fields import identifier, is_unknown, validated
+from pulumi_cdf_workflows.validation.fields import ConnectionArgs, identifier, is_unknown, validated
 
 # The `adopt` argument every deployed resource has.
 ADOPT = "adopt"
 ADOPTED = "take over an object that already exists in CDF and differs from this program, overwriting it"
+
+
+class DeployedArgs(BaseModel):
+    """What every deployed resource's arguments end with: `adopt` and the connection."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+    adopt: bool = prop(False, on_change=OnChange.STORE, description=ADOPTED)
+    connection: ConnectionArgs | None = prop(
+        None, on_change=OnChange.STORE, secret=True, description="per-resource CDF connection"
+    )
 
 
 class DeployedOutputs(BaseModel):

@@ -24,7 +24,7 @@ from pulumi.dynamic import (
 )
 from pydantic import BaseModel
 
-from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
+from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials, ConnectionSettings
 from pulumi_cdf_workflows.cdf.settings import SECRET_FIELDS
 from pulumi_cdf_workflows.lifecycle import plugin_errors
 from pulumi_cdf_workflows.lifecycle.connection import (
@@ -34,7 +34,13 @@ from pulumi_cdf_workflows.lifecycle.connection import (
     resolve_connection,
 )
 from pulumi_cdf_workflows.lifecycle.properties import OnChange, arguments, output_names, secret_arguments
-from pulumi_cdf_workflows.validation.fields import ConnectionArgs, canonical_json, contains_unknown, is_unknown
+from pulumi_cdf_workflows.validation.fields import (
+    ClientCredentialsArgs,
+    ConnectionArgs,
+    canonical_json,
+    contains_unknown,
+    is_unknown,
+)
 
 # Connection fields that say where a resource lives (the rest say as whom), and the ones that can set each.
 TARGET_FIELDS = {"project": ("project",), "base_url": ("base_url", "cluster")}
@@ -119,6 +125,25 @@ def fingerprints(props: Mapping[str, Any], names: Iterable[str]) -> dict[str, st
         if not _absent(props.get(name)):
             result[name] = _fingerprint(props.get(name), result["salt"])
     return result
+
+
+def fingerprints_changed(stored: Any, values: Mapping[str, Any], names: Iterable[str]) -> list[str]:
+    """The secret-bearing inputs among `names` whose value no longer matches the fingerprint state keeps (one
+    still unknown in a preview counts as changed). None when state keeps no fingerprints."""
+    if not isinstance(stored, Mapping) or "salt" not in stored:
+        return []
+    return [
+        name
+        for name in names
+        if contains_unknown(values.get(name)) or not fingerprint_matches(stored, name, values.get(name))
+    ]
+
+
+def cdf_credentials(credentials: ClientCredentialsArgs | None) -> CdfClientCredentials | None:
+    """Checked client credentials as the client takes them."""
+    if credentials is None:
+        return None
+    return CdfClientCredentials(client_id=credentials.client_id, client_secret=credentials.client_secret)
 
 
 def fingerprint_matches(stored: Mapping[str, Any], name: str, value: Any) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pulumi import ResourceOptions
+from pulumi import Output, ResourceOptions
 
 from pulumi_cdf_workflows.lifecycle.provider import CdfResourceProvider
 
@@ -31,3 +31,19 @@ class CdfResource(pulumi.dynamic.Resource):
         secrets = ResourceOptions(additional_secret_outputs=list(provider.secret_inputs))
         all_props = {**props, **{name: None for name in provider.outputs if name not in props}}
         super().__init__(instance, resource_name, all_props, ResourceOptions.merge(opts, secrets))
+
+
+class DeployedResource(CdfResource):
+    """What every deployed resource (Workflow, WorkflowVersion, WorkflowTrigger) reports."""
+
+    created_time: Output[int]
+    """Epoch milliseconds."""
+    last_updated_time: Output[int]
+    """Epoch milliseconds."""
+    project: Output[str]
+    """The CDF project it lives in."""
+    base_url: Output[str]
+    """The CDF base URL it lives at."""
+    adopt: Output[bool]
+    claim_id: Output[str]
+    """A random id this resource got when it took charge of the object in CDF."""

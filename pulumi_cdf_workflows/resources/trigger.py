@@ -16,9 +16,9 @@ from typing import Any
 
 from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import CheckResult, DiffResult
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials, ConnectionSettings
+from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowTrigger
 from pulumi_cdf_workflows.lifecycle.connection import (
     CdfConnection,
@@ -26,27 +26,31 @@ from pulumi_cdf_workflows.lifecycle.connection import (
     connection_props,
     credentials_props,
 )
-from pulumi_cdf_workflows.lifecycle.deployed import ADOPTED, DeployedOutputs, UpsertProvider
+from pulumi_cdf_workflows.lifecycle.deployed import DeployedArgs, DeployedOutputs, UpsertProvider
 from pulumi_cdf_workflows.lifecycle.properties import OnChange, prop
-from pulumi_cdf_workflows.lifecycle.provider import ProviderError, fingerprint_matches, fingerprints
-from pulumi_cdf_workflows.lifecycle.resource import CdfResource
+from pulumi_cdf_workflows.lifecycle.provider import (
+    ProviderError,
+    cdf_credentials,
+    fingerprint_matches,
+    fingerprints,
+    fingerprints_changed,
+)
+from pulumi_cdf_workflows.lifecycle.resource import DeployedResource
 from pulumi_cdf_workflows.resources.workflow_version import WorkflowVersion
 from pulumi_cdf_workflows.validation.fields import (
     ClientCredentialsArgs,
-    ConnectionArgs,
     ExecutionInput,
     Identifier,
     Metadata,
     contains_unknown,
+    refuse_problems,
     restore_integers,
 )
 from pulumi_cdf_workflows.validation.trigger_rules import describe_schedule, rule_problems
 
 
-class WorkflowTriggerArgs(BaseModel):
+class WorkflowTriggerArgs(DeployedArgs):
     """A trigger's arguments: its rule, the version it runs, with what input and as whom."""
-
-    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
     external_id: Identifier = prop(on_change=OnChange.REPLACE, description="the trigger's external id")
     trigger_rule: dict[str, Any] = prop(
@@ -61,17 +65,11 @@ class WorkflowTriggerArgs(BaseModel):
     client_credentials: ClientCredentialsArgs | None = prop(
         None, on_change=OnChange.UPDATE, secret=True, description="the credentials it runs with"
     )
-    adopt: bool = prop(False, on_change=OnChange.STORE, description=ADOPTED)
-    connection: ConnectionArgs | None = prop(
-        None, on_change=OnChange.STORE, secret=True, description="per-resource CDF connection"
-    )
 
     @field_validator("trigger_rule", mode="before")
     @classmethod
     def _rule(cls, value: Any) -> Any:
-        problems = rule_problems(value)
-        if problems:
-            raise ValueError("\n".join(problems))  # one line per problem, each starting with its path
+        refuse_problems(rule_problems(value))
         return value
 
 
@@ -157,8 +155,7 @@ class WorkflowTriggerProvider(UpsertProvider):
         stored = olds.get("credentials_fingerprint")
         if not isinstance(stored, Mapping):
             return False
-        value = news.get("client_credentials")
-        if contains_unknown(value) or not fingerprint_matches(stored, "client_credentials", value):
+        if fingerprints_changed(stored, news, ["client_credentials"]):
             return True
         if SESSION_CREDENTIALS not in stored and "client_credentials" not in stored:
             return False  # state from before the connection's credentials were kept: compare from the next deploy
@@ -175,11 +172,7 @@ class WorkflowTriggerProvider(UpsertProvider):
         return self._credentials_changed(olds, news)
 
     def _upsert(self, client: CdfClient, args: WorkflowTriggerArgs) -> dict[str, Any]:
-        credentials = None
-        if args.client_credentials is not None:
-            credentials = CdfClientCredentials(
-                client_id=args.client_credentials.client_id, client_secret=args.client_credentials.client_secret
-            )
+        credentials = cdf_credentials(args.client_credentials)
         found = client.upsert_trigger(
             args.external_id,
             restore_integers(args.trigger_rule),
@@ -204,7 +197,7 @@ class WorkflowTriggerProvider(UpsertProvider):
         client.delete_trigger(id_)
 
 
-class WorkflowTrigger(CdfResource, module="cdf", name="WorkflowTrigger"):
+class WorkflowTrigger(DeployedResource, module="cdf", name="WorkflowTrigger"):
     """A trigger that runs a workflow version on a schedule, on data-modeling changes or on records in a stream.
 
     `trigger_rule` is CDF's: `{"triggerType": "schedule", "cronExpression": "0 2 * * 1", "timezone": "Europe/Oslo"}`.
@@ -222,14 +215,9 @@ class WorkflowTrigger(CdfResource, module="cdf", name="WorkflowTrigger"):
     schedule: Output[str | None]
     """The schedule in words, e.g. "At 02:00, only on Monday (Europe/Oslo)"."""
     next_fire_time: Output[str | None]
-    """When it fires next, as of the last deploy or refresh, e.g. "Mon 30 Nov 2026 02:00 Europe/Oslo"."""
-    created_time: Output[int]
-    last_updated_time: Output[int]
-    project: Output[str]
-    base_url: Output[str]
+    """Schedules: the first firing after its last change in CDF, by CDF's clock, e.g. "Mon 30 Nov 2026 02:00
+    Europe/Oslo"; a refresh reads the same value until the trigger changes."""
     credentials_fingerprint: Output[dict[str, str]]
-    adopt: Output[bool]
-    claim_id: Output[str]
 
     def __init__(
         self,

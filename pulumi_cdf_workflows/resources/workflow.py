@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi import Input, Output, ResourceOptions
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import field_validator
 
 from pulumi_cdf_workflows.cdf import CdfClient
 from pulumi_cdf_workflows.cdf.errors import WorkflowBusyError
-from pulumi_cdf_workflows.cdf.models import CdfWorkflow
+from pulumi_cdf_workflows.cdf.models import CdfWorkflow, CdfWorkflowStatus
 from pulumi_cdf_workflows.lifecycle import plugin_host
 from pulumi_cdf_workflows.lifecycle.connection import (
     CdfConnection,
@@ -28,21 +28,19 @@ from pulumi_cdf_workflows.lifecycle.connection import (
     connection_props,
     delete_wait_seconds,
 )
-from pulumi_cdf_workflows.lifecycle.deployed import ADOPTED, DeployedOutputs, UpsertProvider
+from pulumi_cdf_workflows.lifecycle.deployed import DeployedArgs, DeployedOutputs, UpsertProvider
 from pulumi_cdf_workflows.lifecycle.polling import PollSchedule
 from pulumi_cdf_workflows.lifecycle.properties import OnChange, prop
 from pulumi_cdf_workflows.lifecycle.provider import ProviderError, report
-from pulumi_cdf_workflows.lifecycle.resource import CdfResource
+from pulumi_cdf_workflows.lifecycle.resource import DeployedResource
 from pulumi_cdf_workflows.validation.definitions import MAX_DESCRIPTION
-from pulumi_cdf_workflows.validation.fields import ConnectionArgs, Identifier, restore_integers
+from pulumi_cdf_workflows.validation.fields import Identifier, restore_integers
 
 MAX_CONCURRENT_EXECUTIONS = (1, 10_000)
 
 
-class WorkflowArgs(BaseModel):
+class WorkflowArgs(DeployedArgs):
     """A workflow's arguments: its external id and the settings CDF keeps on it."""
-
-    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
     external_id: Identifier = prop(on_change=OnChange.REPLACE, description="the workflow's external id (at most 255)")
     description: str | None = prop(
@@ -58,14 +56,10 @@ class WorkflowArgs(BaseModel):
         ge=MAX_CONCURRENT_EXECUTIONS[0],
         le=MAX_CONCURRENT_EXECUTIONS[1],
     )
-    adopt: bool = prop(False, on_change=OnChange.STORE, description=ADOPTED)
     force_destroy: bool = prop(
         False,
         on_change=OnChange.STORE,
         description="let destroy delete it although versions or triggers this stack does not manage remain",
-    )
-    connection: ConnectionArgs | None = prop(
-        None, on_change=OnChange.STORE, secret=True, description="per-resource CDF connection"
     )
 
     @field_validator("data_set_id", "max_concurrent_executions", mode="before")
@@ -152,7 +146,7 @@ class WorkflowProvider(UpsertProvider):
         plugin_host.install()
         schedule, started, reads = PollSchedule(), time.monotonic(), 0
         while True:
-            running = client.list_executions([id_], statuses=["RUNNING"], limit=100)
+            running = client.list_executions([id_], statuses=[CdfWorkflowStatus.RUNNING], limit=100)
             if not running:
                 return
             elapsed = time.monotonic() - started
@@ -179,7 +173,7 @@ class WorkflowProvider(UpsertProvider):
             reads += 1
 
 
-class Workflow(CdfResource, module="cdf", name="Workflow"):
+class Workflow(DeployedResource, module="cdf", name="Workflow"):
     """A CDF workflow. Its versions are :class:`WorkflowVersion` resources.
 
     `pulumi destroy` deletes it after the stack's own versions and triggers; it refuses while versions or
@@ -190,13 +184,7 @@ class Workflow(CdfResource, module="cdf", name="Workflow"):
     description: Output[str | None]
     data_set_id: Output[int | None]
     max_concurrent_executions: Output[int | None]
-    created_time: Output[int]
-    last_updated_time: Output[int]
-    project: Output[str]
-    base_url: Output[str]
-    adopt: Output[bool]
     force_destroy: Output[bool]
-    claim_id: Output[str]
 
     def __init__(
         self,

@@ -12,26 +12,24 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi import Input, Output, ResourceOptions
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from pulumi_cdf_workflows.cdf import CdfClient
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowVersion
 from pulumi_cdf_workflows.lifecycle.connection import CdfConnection, connection_props
-from pulumi_cdf_workflows.lifecycle.deployed import ADOPTED, DeployedOutputs, UpsertProvider
+from pulumi_cdf_workflows.lifecycle.deployed import DeployedArgs, DeployedOutputs, UpsertProvider
 from pulumi_cdf_workflows.lifecycle.properties import OnChange, prop
-from pulumi_cdf_workflows.lifecycle.resource import CdfResource
+from pulumi_cdf_workflows.lifecycle.resource import DeployedResource
 from pulumi_cdf_workflows.validation.definitions import (
     comparable_definition,
     definition_problems,
     normalized_definition,
 )
-from pulumi_cdf_workflows.validation.fields import ConnectionArgs, Identifier
+from pulumi_cdf_workflows.validation.fields import Identifier, refuse_problems
 
 
-class WorkflowVersionArgs(BaseModel):
+class WorkflowVersionArgs(DeployedArgs):
     """A workflow version's arguments: which version of which workflow, and its definition."""
-
-    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
     workflow_external_id: Identifier = prop(on_change=OnChange.REPLACE, description="the workflow")
     version: Identifier = prop(on_change=OnChange.REPLACE, description='the version, e.g. "1" (1 means "1")')
@@ -40,17 +38,11 @@ class WorkflowVersionArgs(BaseModel):
         structured=True,
         description="{description, tasks}: at most 200 tasks, as CDF's API and the Toolkit write them",
     )
-    adopt: bool = prop(False, on_change=OnChange.STORE, description=ADOPTED)
-    connection: ConnectionArgs | None = prop(
-        None, on_change=OnChange.STORE, secret=True, description="per-resource CDF connection"
-    )
 
     @field_validator("workflow_definition", mode="before")
     @classmethod
     def _definition(cls, value: Any) -> Any:
-        problems = definition_problems(value)
-        if problems:
-            raise ValueError("\n".join(problems))  # one line per problem, each starting with its path
+        refuse_problems(definition_problems(value))
         return value
 
 
@@ -145,7 +137,7 @@ class WorkflowVersionProvider(UpsertProvider):
         return workflow_external_id, version
 
 
-class WorkflowVersion(CdfResource, module="cdf", name="WorkflowVersion"):
+class WorkflowVersion(DeployedResource, module="cdf", name="WorkflowVersion"):
     """A version of a CDF workflow and its definition: a description and tasks, as CDF's API and the Cognite
     Toolkit write them (`{"externalId": "load", "type": "function", "parameters": {...}, "dependsOn": [...]}`).
 
@@ -159,12 +151,6 @@ class WorkflowVersion(CdfResource, module="cdf", name="WorkflowVersion"):
     """The definition as CDF keeps it, with its defaults (retries, timeout, onFailure, dependsOn) filled in."""
     definition_hash: Output[str]
     """CDF's hash of the description and tasks: it changes exactly when the definition does."""
-    created_time: Output[int]
-    last_updated_time: Output[int]
-    project: Output[str]
-    base_url: Output[str]
-    adopt: Output[bool]
-    claim_id: Output[str]
 
     def __init__(
         self,

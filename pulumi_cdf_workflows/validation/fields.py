@@ -144,6 +144,12 @@ def check_metadata(value: Any) -> Any:
     return dict(value)
 
 
+def refuse_problems(problems: list[str]) -> None:
+    """For a structured argument's validator: one line per problem, each starting with its path."""
+    if problems:
+        raise ValueError("\n".join(problems))
+
+
 def _identifier_of_field(value: Any, info: ValidationInfo) -> str:
     return identifier(str(info.field_name), value)
 

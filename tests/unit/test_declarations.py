@@ -39,7 +39,10 @@ def test_the_class_takes_exactly_the_arguments_its_model_declares(cls: type[Any]
 
 @pytest.mark.parametrize(("cls", "provider"), RESOURCES, ids=IDS)
 def test_the_class_declares_every_output_and_every_argument_that_is_not_secret(cls: type[Any], provider: Any) -> None:
-    declared = {name for name, hint in cls.__annotations__.items() if "Output[" in str(hint)}
+    hints = {
+        name: hint for klass in reversed(cls.__mro__) for name, hint in vars(klass).get("__annotations__", {}).items()
+    }
+    declared = {name for name, hint in hints.items() if "Output[" in str(hint)}
     shown = set(arguments(provider.args_model)) - set(secret_arguments(provider.args_model))
     assert declared == shown | set(provider.outputs)
 
@@ -78,4 +81,3 @@ def test_the_readme_tables_of_an_execution_name_every_argument_and_output() -> N
         assert re.search(rf"^\| `{name}` \|", arguments_table, re.M), f"the README's arguments table lacks {name}"
     for name in WorkflowExecutionProvider.outputs:
         assert f"`{name}`" in outputs_text, f"the README's outputs of an execution do not name {name}"
-

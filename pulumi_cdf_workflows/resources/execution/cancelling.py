@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pulumi_cdf_workflows.cdf import CdfClient
 from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfError, CdfNotFoundError
+from pulumi_cdf_workflows.cdf.models import CdfWorkflowStatus
 from pulumi_cdf_workflows.lifecycle.provider import ProviderError
 
 
@@ -17,7 +18,7 @@ def cancel_if_running(client: CdfClient, execution_id: str, why: str) -> str:
         return f"execution {execution_id} is no longer in {where}; nothing to cancel"
     except CdfError as exc:
         raise ProviderError(f"Could not read execution {execution_id} to cancel it: {exc}") from None
-    if execution.status != "RUNNING":
+    if execution.status != CdfWorkflowStatus.RUNNING:
         return f"execution {execution_id} already {execution.status}; nothing to cancel"
     try:
         client.cancel_execution(execution_id, reason=f"Cancelled by Pulumi: {why}"[:500])
@@ -30,7 +31,7 @@ def cancel_if_running(client: CdfClient, execution_id: str, why: str) -> str:
                 now = client.retrieve_execution(execution_id)
             except CdfError:
                 now = None
-            if now is not None and now.status != "RUNNING":
+            if now is not None and now.status != CdfWorkflowStatus.RUNNING:
                 return f"execution {execution_id} ended {now.status} before the cancel; nothing to cancel"
         raise ProviderError(
             f"CDF refused to cancel execution {execution_id} in {where}: {exc}. It is still RUNNING; "

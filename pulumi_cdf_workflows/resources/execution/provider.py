@@ -20,7 +20,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials, ConnectionSettings
+from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import (
     CdfAuthError,
     CdfError,
@@ -35,9 +35,10 @@ from pulumi_cdf_workflows.lifecycle.properties import OnChange, arguments, defau
 from pulumi_cdf_workflows.lifecycle.provider import (
     CdfResourceProvider,
     ProviderError,
+    cdf_credentials,
     client_for,
-    fingerprint_matches,
     fingerprints,
+    fingerprints_changed,
     public_connection,
     report,
     same,
@@ -54,7 +55,6 @@ from pulumi_cdf_workflows.resources.execution.recovery import (
 from pulumi_cdf_workflows.resources.execution.waiting import ExecutionWaiter, WaitOutcome, compact_tasks
 from pulumi_cdf_workflows.validation.fields import (
     MAX_METADATA_PAIRS,
-    contains_unknown,
     identifier,
     is_unknown,
     restore_integers,
@@ -171,14 +171,8 @@ class WorkflowExecutionProvider(CdfResourceProvider):
             new = news.get(prop)
             if not same(default if old is None else old, default if new is None else new):
                 updates.append(prop)
-        stored = olds.get("credentials_fingerprint")
-        if isinstance(stored, Mapping) and "salt" in stored:
-            for prop in CREDENTIAL_PROPERTIES:
-                if prop in replaces:
-                    continue
-                value = news.get(prop)
-                if contains_unknown(value) or not fingerprint_matches(stored, prop, value):
-                    updates.append(prop)
+        fingerprinted = [p for p in CREDENTIAL_PROPERTIES if p not in replaces]
+        updates += fingerprints_changed(olds.get("credentials_fingerprint"), news, fingerprinted)
         # With cancel_on_delete the old execution is cancelled before the new one starts, so the two never overlap.
         cancel_first = bool(replaces) and bool(olds.get("cancel_on_delete") or news.get("cancel_on_delete") is True)
         return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=cancel_first)
@@ -202,12 +196,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
                 started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(adopted.created_time / 1000))
                 report(label, f"adopted execution {adopted.id} started by an interrupted deploy at {started}")
                 return self._created(client, props, args, settings, adopted, what, label)
-        credentials = None
-        if args.client_credentials is not None:
-            credentials = CdfClientCredentials(
-                client_id=args.client_credentials.client_id,
-                client_secret=args.client_credentials.client_secret,
-            )
+        credentials = cdf_credentials(args.client_credentials)
         started_ms = int(time.time() * 1000)
         report(label, f"running {what}")
         try:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import CdfError, ExecutionMayHaveStartedError
-from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecution
+from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecution, CdfWorkflowStatus
 from pulumi_cdf_workflows.lifecycle.provider import ProviderError, report
 from pulumi_cdf_workflows.resources.execution.args import ExecutionArgs
 from pulumi_cdf_workflows.validation.fields import MAX_METADATA_PAIRS, canonical_json
@@ -59,7 +59,7 @@ def find_in_flight(client: CdfClient, args: ExecutionArgs, identity: str, what: 
         running = client.list_executions(
             [(args.workflow_external_id, args.version)],
             created_time_start=since,
-            statuses=["RUNNING"],
+            statuses=[CdfWorkflowStatus.RUNNING],
             limit=IN_FLIGHT_MAX_EXECUTIONS,
         )
     except CdfError as exc:

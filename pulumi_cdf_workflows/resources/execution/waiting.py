@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfAuthError, CdfError, CdfNotFoundError
-from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecutionDetailed, CdfWorkflowTaskExecution
+from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecutionDetailed, CdfWorkflowStatus, CdfWorkflowTaskExecution
 from pulumi_cdf_workflows.lifecycle.plugin_host import Interruption
 from pulumi_cdf_workflows.lifecycle.polling import PollSchedule
 
@@ -184,7 +184,7 @@ class ExecutionWaiter:
             last_error = None
             self._report_progress(last, current, reported_tasks, self.clock() - start)
             last = current
-            if current.status != "RUNNING":
+            if current.status != CdfWorkflowStatus.RUNNING:
                 outcome = WaitOutcome.COMPLETED if current.status == "COMPLETED" else WaitOutcome.ENDED_UNSUCCESSFULLY
                 return WaitResult(outcome, self.execution_id, current, self.clock() - start, reads, self.timeout)
         return WaitResult(
