@@ -8,7 +8,7 @@ import requests
 
 from pulumi_cdf_workflows.emulator import CdfEmulator
 
-from .conftest import PROJECT, Api, assert_envelope, wait_until
+from .conftest import PROJECT, Api, assert_envelope
 
 EVERY_TEN = {"triggerType": "schedule", "cronExpression": "*/10 * * * *"}
 
@@ -58,11 +58,12 @@ def test_delete_is_refused_while_an_execution_runs_and_allowed_once_it_is_cancel
     assert_envelope(api.get("/workflows/wf"), 404)
 
 
-def test_delete_succeeds_once_the_execution_finishes_by_itself(emu: CdfEmulator, api: Api) -> None:
-    emu.set_outcome("wf", "1", task_duration=0.3)
+def test_delete_succeeds_once_the_execution_has_finished(emu: CdfEmulator, api: Api) -> None:
+    emu.set_outcome("wf", "1", task_duration=60)
     execution_id = api.run().json()["id"]
     assert_envelope(delete_workflows(api, "wf"), 400, "running executions")
-    api.wait_status(execution_id, "COMPLETED")
+    emu.advance_time(60)
+    assert api.execution(execution_id)["status"] == "COMPLETED"
     assert delete_workflows(api, "wf").status_code == 200
 
 
@@ -70,7 +71,7 @@ def test_executions_queued_under_max_concurrent_executions_count_as_running(emu:
     assert api.post("/workflows", {"items": [{"externalId": "wf", "maxConcurrentExecutions": 1}]}).status_code == 200
     emu.set_outcome("wf", "1", "RUN_UNTIL_CANCELLED")
     first, second = api.run().json()["id"], api.run().json()["id"]
-    wait_until(lambda: api.execution(first)["executedTasks"], what="the first to start")
+    assert api.execution(first)["executedTasks"]
     assert api.execution(second)["executedTasks"] == []  # waiting for the slot
     assert_envelope(delete_workflows(api, "wf"), 400, "running executions (2)")
     api.post(f"/workflows/executions/{first}/cancel", {})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import time
 from typing import Any
 
 import pytest
@@ -13,7 +12,14 @@ import requests
 
 from pulumi_cdf_workflows.emulator import CdfEmulator
 
-from .conftest import PROJECT, Api, assert_envelope
+from .conftest import PROJECT, Api, FakeClock, assert_envelope
+
+
+@pytest.fixture
+def lifetimes() -> FakeClock:
+    """The clock token and nonce lifetimes count on, moved by the test (the emulator's own clock never ends them)."""
+    return FakeClock()
+
 
 # ----- OAuth token endpoint and bearer auth
 
@@ -110,12 +116,13 @@ def test_expired_tokens_get_401_and_static_tokens_work(emu: CdfEmulator, api: Ap
     assert static.status_code == 200
 
 
-def test_token_ttl_is_honoured() -> None:
-    with CdfEmulator(token_ttl=0.2) as emu:
+def test_token_ttl_is_honoured(lifetimes: FakeClock) -> None:
+    with CdfEmulator(token_ttl=60, ttl_clock=lifetimes) as emu:
         emu.upsert_workflow_version(PROJECT, "wf", "1")
         api = Api(emu)
+        lifetimes.now += 59
         assert api.get("/workflows/wf").status_code == 200
-        time.sleep(0.25)
+        lifetimes.now += 1
         assert_envelope(api.get("/workflows/wf"), 401)
 
 
@@ -205,12 +212,12 @@ def test_nonce_is_single_use(api: Api) -> None:
     assert_envelope(api.post("/workflows/wf/versions/1/run", body), 400, "already been used")
 
 
-def test_nonce_expires() -> None:
-    with CdfEmulator(nonce_ttl=0.2, task_duration=0.02) as emu:
+def test_nonce_expires(lifetimes: FakeClock) -> None:
+    with CdfEmulator(nonce_ttl=60, ttl_clock=lifetimes) as emu:
         emu.upsert_workflow_version(PROJECT, "wf", "1")
         api = Api(emu)
         nonce = api.nonce()
-        time.sleep(0.25)
+        lifetimes.now += 60
         response = api.post("/workflows/wf/versions/1/run", {"authentication": {"nonce": nonce}})
         assert_envelope(response, 400, "expired")
         assert emu.executions() == []

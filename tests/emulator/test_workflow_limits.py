@@ -8,7 +8,7 @@ import pytest
 
 from pulumi_cdf_workflows.emulator import CdfEmulator
 
-from .conftest import Api, assert_envelope, wait_until
+from .conftest import Api, assert_envelope
 
 
 def set_limit(api: Api, limit: int | None, xid: str = "wf") -> None:
@@ -61,50 +61,57 @@ def test_invalid_workflow_fields_are_400(api: Api, field: str, value: Any) -> No
     assert_envelope(api.post("/workflows", {"items": [{"externalId": "bad", field: value}]}), 400, field)
 
 
-# ----- maxConcurrentExecutions
+# ----- maxConcurrentExecutions: a run takes its slot (and starts its first task) in the request that makes it or
+# ----- frees it, so nothing here waits; tasks take a minute of the emulator's clock, which the tests move
+
+MINUTE = 60_000
 
 
 def test_a_run_beyond_the_limit_is_accepted_and_waits_for_the_earlier_one(emu: CdfEmulator, api: Api) -> None:
     set_limit(api, 1)
-    emu.set_outcome("wf", "1", task_duration=0.3)
+    emu.set_outcome("wf", "1", task_duration=60)
     first, second = run_id(api), run_id(api)
     queued = api.execution(second)
     assert queued["status"] == "RUNNING" and queued["executedTasks"] == []
     assert "startTime" not in queued  # it has not started
-    done = api.wait_status(first, "COMPLETED")
-    later = api.wait_status(second, "COMPLETED")
-    assert later["startTime"] >= done["endTime"]
-    assert later["executedTasks"][0]["startTime"] >= done["endTime"]
+    emu.advance_time(60)
+    done, later = api.execution(first), api.execution(second)
+    assert done["status"] == "COMPLETED" and later["status"] == "RUNNING"
+    assert later["startTime"] == done["endTime"] == later["executedTasks"][0]["startTime"]
+    emu.advance_time(60)
+    assert api.execution(second)["endTime"] == done["endTime"] + MINUTE
 
 
 def test_waiting_runs_start_first_come_first_served(emu: CdfEmulator, api: Api) -> None:
     set_limit(api, 1)
-    emu.set_outcome("wf", "1", task_duration=0.1)
+    emu.set_outcome("wf", "1", task_duration=60)
     ids = [run_id(api) for _ in range(3)]
-    finished = [api.wait_status(i, "COMPLETED") for i in ids]
-    starts = [e["startTime"] for e in finished]
-    assert starts == sorted(starts)
-    assert all(finished[i]["endTime"] <= finished[i + 1]["startTime"] for i in range(2))
+    emu.advance_time(3 * 60)
+    finished = [api.execution(i) for i in ids]
+    assert [e["status"] for e in finished] == ["COMPLETED"] * 3
+    assert [e["endTime"] - e["startTime"] for e in finished] == [MINUTE] * 3
+    assert all(finished[i]["endTime"] == finished[i + 1]["startTime"] for i in range(2))
 
 
 def test_cancelling_the_running_one_starts_the_next(emu: CdfEmulator, api: Api) -> None:
     set_limit(api, 1)
     emu.set_outcome("wf", "1", "RUN_UNTIL_CANCELLED")
     first, second = run_id(api), run_id(api)
-    wait_until(lambda: started(api, first), what="the first to start")
-    assert not started(api, second)
+    assert started(api, first) and not started(api, second)
     assert api.post(f"/workflows/executions/{first}/cancel").status_code == 200
-    wait_until(lambda: started(api, second), what="the second to start")
+    assert started(api, second)
 
 
 def test_a_cancelled_waiting_run_never_starts_and_frees_its_place(emu: CdfEmulator, api: Api) -> None:
     set_limit(api, 1)
-    emu.set_outcome("wf", "1", task_duration=0.2)
+    emu.set_outcome("wf", "1", task_duration=60)
     first, second, third = run_id(api), run_id(api), run_id(api)
     cancelled = api.post(f"/workflows/executions/{second}/cancel").json()
     assert cancelled["status"] == "TERMINATED"
-    api.wait_status(first, "COMPLETED")
-    api.wait_status(third, "COMPLETED")
+    emu.advance_time(60)
+    assert api.execution(first)["status"] == "COMPLETED" and started(api, third)
+    emu.advance_time(60)
+    assert api.execution(third)["status"] == "COMPLETED"
     assert api.execution(second)["executedTasks"] == []
 
 
@@ -112,9 +119,9 @@ def test_raising_the_limit_starts_waiting_runs(emu: CdfEmulator, api: Api) -> No
     set_limit(api, 1)
     emu.set_outcome("wf", "1", "RUN_UNTIL_CANCELLED")
     first, second = run_id(api), run_id(api)
-    wait_until(lambda: started(api, first), what="the first to start")
+    assert started(api, first) and not started(api, second)
     set_limit(api, 2)
-    wait_until(lambda: started(api, second), what="the second to start")
+    assert started(api, second)
 
 
 def test_the_limit_counts_per_workflow(emu: CdfEmulator, api: Api) -> None:
@@ -124,26 +131,25 @@ def test_the_limit_counts_per_workflow(emu: CdfEmulator, api: Api) -> None:
     emu.set_outcome("other", "1", "RUN_UNTIL_CANCELLED")
     mine = run_id(api)
     other = api.run("other").json()["id"]
-    wait_until(lambda: started(api, mine) and started(api, other), what="both workflows to run")
+    assert started(api, mine) and started(api, other)
 
 
 def test_a_retried_run_queues_behind_waiting_ones(emu: CdfEmulator, api: Api) -> None:
     set_limit(api, 1)
     emu.set_outcome("wf", "1", "RUN_UNTIL_CANCELLED")
     first = run_id(api)
-    wait_until(lambda: started(api, first), what="the first to start")
     api.post(f"/workflows/executions/{first}/cancel")
     second = run_id(api)
-    wait_until(lambda: started(api, second), what="the second to start")
+    assert started(api, second)
     retried = api.post(f"/workflows/executions/{first}/retry", {"authentication": {"nonce": api.nonce()}})
     assert retried.status_code == 200 and retried.json()["status"] == "RUNNING"
     assert [t["status"] for t in api.execution(first)["executedTasks"]] == []  # its cancelled task waits to rerun
     api.post(f"/workflows/executions/{second}/cancel")
-    wait_until(lambda: started(api, first), what="the retried run to start")
+    assert started(api, first)
 
 
 def test_without_a_limit_runs_go_in_parallel(emu: CdfEmulator, api: Api) -> None:
     set_limit(api, None)
     emu.set_outcome("wf", "1", "RUN_UNTIL_CANCELLED")
     ids = [run_id(api) for _ in range(3)]
-    wait_until(lambda: all(started(api, i) for i in ids), what="all runs to start")
+    assert all(started(api, i) for i in ids)

@@ -47,7 +47,7 @@ class Executions:
         self, project: str, xid: str, version: str, nonce: str, input: dict[str, Any] | None, metadata: dict[str, str]
     ) -> Execution:
         """Runs a version on the session of `nonce`, which the run binds."""
-        with self._shared.lock:
+        with self._shared.lock, self._shared.instant():
             found = self._workflows.get_version(project, xid, version)
             session = self._sessions.claim(project, nonce)
             execution = self.launch(project, found, input, metadata)
@@ -58,7 +58,7 @@ class Executions:
         self, project: str, version: WorkflowVersion, run_input: dict[str, Any] | None, metadata: dict[str, str]
     ) -> Execution:
         """Creates a RUNNING execution of `version`: it starts now if its workflow has a free slot, else it queues."""
-        with self._shared.lock:
+        with self._shared.lock, self._shared.instant():
             self._seq += 1
             execution = Execution(
                 id=str(uuid.uuid4()),
@@ -98,7 +98,7 @@ class Executions:
         return page_after(items, lambda e: [e.created_time, e.seq], limit, cursor)
 
     def cancel(self, project: str, execution_id: str, reason: str) -> Execution:
-        with self._shared.lock:
+        with self._shared.lock, self._shared.instant():
             execution = self.get(project, execution_id)
             if execution.status != "RUNNING":
                 raise Conflict(
@@ -112,7 +112,7 @@ class Executions:
     def retry(self, project: str, execution_id: str, nonce: str) -> Execution:
         """Runs a FAILED, TIMED_OUT or TERMINATED execution again: its failed, cancelled or timed-out tasks rerun,
         tasks that never started run for the first time, completed ones are kept."""
-        with self._shared.lock:
+        with self._shared.lock, self._shared.instant():
             execution = self.get(project, execution_id)
             if execution.status not in RETRYABLE_EXECUTION:
                 raise Conflict(
@@ -131,7 +131,7 @@ class Executions:
 
     def update_task(self, project: str, task_id: str, status: str, output: dict[str, Any] | None) -> TaskExecution:
         """Ends an in-progress function task that has isAsyncComplete: true; its output goes under `response`."""
-        with self._shared.lock:
+        with self._shared.lock, self._shared.instant():
             found = next(
                 ((e, t) for e in self._executions.values() if e.project == project for t in e.tasks if t.id == task_id),
                 None,
@@ -163,7 +163,7 @@ class Executions:
         """Gives free slots of the workflow's maxConcurrentExecutions to waiting executions, first come first, and
         starts them. Called whenever a slot may have freed or been added: a run, an end, a retry, a workflow upsert.
         """
-        with self._shared.lock:
+        with self._shared.lock, self._shared.instant():
             workflow = self._workflows.find(project, xid)
             limit = workflow.max_concurrent_executions if workflow is not None else None
             running = [
@@ -187,7 +187,7 @@ class Executions:
 
     def step(self, execution: Execution) -> None:
         """Its current task's time is up (the clock stands at `execution.due`)."""
-        with self._shared.lock:
+        with self._shared.lock, self._shared.instant():
             self._runner.step(execution)
             self._settle(execution)
 

@@ -61,7 +61,8 @@ class Scheduler:
         """Ends, in time order, every task due by `until`, the clock standing at each end time (never moved back)."""
         while (first := self._executions.next_due()) is not None and first.due is not None and first.due <= until:
             self._shared.clock.move_to(first.due)
-            self._executions.step(first)
+            with self._shared.instant(first.due):
+                self._executions.step(first)
 
     def advance(self, seconds: float) -> list[TriggerRun]:
         """Moves the clock forward `seconds`: the tasks due meanwhile end and the triggers due fire, all in time order
@@ -76,7 +77,8 @@ class Scheduler:
             for firing in self._triggers.due(now, until, seconds):
                 self._end_due(firing.at)
                 self._shared.clock.move_to(firing.at)
-                fired.append(self._triggers.fire(firing))
+                with self._shared.instant(firing.at):
+                    fired.append(self._triggers.fire(firing))
             self._end_due(until)
             self._shared.clock.move_to(until)
             self._triggers.checked(until)

@@ -150,7 +150,7 @@ class Triggers:
         (here or when the clock moves). A paused trigger queues without firing. `project` None finds the trigger
         in whichever project has it.
         """
-        with self._shared.lock:
+        with self._shared.lock, self._shared.instant():
             trigger = self._find(project, xid)
             kind = trigger.rule["triggerType"]
             if kind not in BATCH_RULES:
