@@ -38,8 +38,9 @@ RESOURCE_TYPE_PREFIX = "pulumi-python:dynamic/cdf:"
 TERMINAL = ("COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED")
 # CDF settings in the developer's shell must not reach the provider: blank values count as unset.
 CLEAN_CDF_ENV = {f.env_var: "" for f in FIELDS} | {READ_TIMEOUT_ENV: ""}
-# Requests that change something in CDF: every POST under /api/ (sessions, run, cancel, ...).
-CHANGING = re.compile(r"^/api/")
+# Requests that change something in CDF: every POST under /api/ (sessions, run, cancel, ...) but the lists and
+# look-ups CDF serves as POSTs.
+CHANGING = re.compile(r"^/api/(?!.*/(list|byids)$)")
 
 PROGRAM = """\
 import os
