@@ -1,21 +1,21 @@
-"""Shared helpers for the emulator tests: a fast emulator, an authenticated HTTP client, a socketless backend whose
-tasks end only when a test moves its clock, and the one polling helper for what a real thread does."""
+"""Shared helpers for the emulator tests: a fast emulator, an authenticated HTTP client, and a socketless backend
+whose tasks end only when a test moves its clock. What a real thread does by itself (the scheduler ending tasks
+at real speed, a server process) is waited for with the suite's one polling helper, `harness.wait_until`."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
+from harness import wait_until
 
 from pulumi_cdf_workflows.emulator import CdfEmulator
 from pulumi_cdf_workflows.emulator.backend import CdfBackend
 from pulumi_cdf_workflows.emulator.definitions import validate_definition
 from pulumi_cdf_workflows.emulator.models import Execution, WorkflowVersion
 
-T = TypeVar("T")
 PROJECT = "test-project"
 P = "proj"
 CHAIN: list[dict[str, Any]] = [
@@ -27,22 +27,6 @@ CHAIN: list[dict[str, Any]] = [
      "parameters": {"cdfRequest": {"resourcePath": "/x", "method": "POST", "body": {"job": "${load.output.jobId}"}}},
      "dependsOn": [{"externalId": "load"}]},
 ]  # fmt: skip
-
-
-def wait_until(probe: Callable[[], T | None], timeout: float = 5.0, what: str = "condition") -> T:
-    """Polls `probe` until it returns something truthy; fails the test after `timeout` seconds.
-
-    Only for what a real thread does by itself (the scheduler ending tasks at real speed, a server process):
-    what the emulator's clock decides, tests decide with `advance_time`.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
 
 
 def assert_envelope(response: requests.Response, status: int, message_part: str = "") -> dict[str, Any]:
@@ -98,7 +82,7 @@ class Api:
             data = self.execution(execution_id)
             return data if data["status"] in statuses else None
 
-        return wait_until(probe, timeout, f"execution {execution_id} to reach {statuses}")
+        return wait_until(probe, f"execution {execution_id} to reach {statuses}", timeout)
 
 
 @pytest.fixture

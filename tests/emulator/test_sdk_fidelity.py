@@ -40,10 +40,11 @@ from cognite.client.exceptions import (
     CogniteNotFoundError,
     CogniteProjectAccessError,
 )
+from harness import wait_until
 
 from pulumi_cdf_workflows.emulator import CdfEmulator
 
-from .conftest import PROJECT, wait_until
+from .conftest import PROJECT
 
 cognite.client.global_config.disable_pypi_version_check = True
 cognite.client.global_config.max_retries = 1
@@ -90,7 +91,7 @@ def wait_detailed(client: CogniteClient, execution_id: str, *statuses: str) -> W
         detailed = client.workflows.executions.retrieve_detailed(execution_id)
         return detailed if detailed is not None and detailed.status in statuses else None
 
-    return wait_until(probe, 5, f"execution in {statuses}")
+    return wait_until(probe, f"execution in {statuses}", 5)
 
 
 def test_workflow_and_version_upsert_and_retrieve(client: CogniteClient) -> None:
@@ -190,10 +191,8 @@ def test_failed_execution_reason(emu: CdfEmulator, client: CogniteClient) -> Non
 def test_async_task_update(client: CogniteClient) -> None:
     seed_with_sdk(client, async_task=True)
     execution = client.workflows.executions.run("sdk-wf", "1")
-    task = wait_until(
-        lambda: [t for t in wait_detailed(client, execution.id, "running").executed_tasks if t.task_type == "function"],
-        what="the async function task to start",
-    )[0]
+    running = wait_detailed(client, execution.id, "running")
+    [task] = [t for t in running.executed_tasks if t.task_type == "function"]  # started in the run's request
     assert task.status == "in_progress"
     updated = client.workflows.tasks.update(task.id, "completed", output={"answer": 42})
     assert isinstance(updated, WorkflowTaskExecution)

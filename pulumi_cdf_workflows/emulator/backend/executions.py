@@ -180,10 +180,14 @@ class Executions:
 
     # ----- the clock's side (scheduler.py)
 
-    def next_due(self) -> Execution | None:
-        """The execution whose current task's time is up first (ties: the older run first)."""
+    def next_due(self) -> tuple[int, Execution] | None:
+        """(end time, execution) of the running task whose time is up first (ties: the older run first)."""
         with self._shared.lock:
-            return min(self._timed.values(), key=lambda e: (e.due, e.seq), default=None)
+            timed = [(e.due, e.seq, e) for e in self._timed.values() if e.due is not None]
+        if not timed:
+            return None
+        due, _, execution = min(timed, key=lambda t: (t[0], t[1]))
+        return due, execution
 
     def step(self, execution: Execution) -> None:
         """Its current task's time is up (the clock stands at `execution.due`)."""

@@ -16,6 +16,8 @@ from pulumi_cdf_workflows.emulator.backend.triggers import Triggers
 from pulumi_cdf_workflows.emulator.exceptions import BadRequest
 from pulumi_cdf_workflows.emulator.models import TriggerRun
 
+LONGEST_SLEEP = 3600.0  # seconds; a task due later (a test's long task_duration) is looked at again then
+
 
 class Scheduler:
     def __init__(self, shared: Shared, executions: Executions, triggers: Triggers) -> None:
@@ -44,25 +46,22 @@ class Scheduler:
         if thread is not None:
             thread.join(timeout)
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
     def _run(self, stop: threading.Event) -> None:
         with self._shared.changed:
             while not stop.is_set():
                 now = self._shared.now_ms()
                 self._end_due(now)
                 first = self._executions.next_due()
-                timeout = None if first is None or first.due is None else max(0.0, (first.due - now) / 1000)
+                timeout = None if first is None else min(max((first[0] - now) / 1000, 0.0), LONGEST_SLEEP)
                 self._shared.changed.wait(timeout)
 
     def _end_due(self, until: int) -> None:
         """Ends, in time order, every task due by `until`, the clock standing at each end time (never moved back)."""
-        while (first := self._executions.next_due()) is not None and first.due is not None and first.due <= until:
-            self._shared.clock.move_to(first.due)
-            with self._shared.instant(first.due):
-                self._executions.step(first)
+        while (first := self._executions.next_due()) is not None and first[0] <= until:
+            due, execution = first
+            self._shared.clock.move_to(due)
+            with self._shared.instant(due):
+                self._executions.step(execution)
 
     def advance(self, seconds: float) -> list[TriggerRun]:
         """Moves the clock forward `seconds`: the tasks due meanwhile end and the triggers due fire, all in time order
