@@ -1,12 +1,13 @@
 """An execution's state machine on the virtual clock: its tasks in `dependsOn` order, each taking its time.
 
-No threads here: `begin` starts an execution that got its slot, and sets `execution.due`, the clock time its
-current task's time is up; the scheduler calls `step` then. Tests steer how runs end with `set_outcome`.
-
-    begin ──> task starts (due = now + duration) ──step──> task ends ──> next task ... ──> COMPLETED
-                   │                                     │
-                   ├ RUN_UNTIL_CANCELLED target: due None ├ FAILED / TIMED_OUT target: execution ends
-                   │   (waits for a cancel)               └ isAsyncComplete: waits for a task update
+No threads here. `begin` starts an execution that got its slot: its first task starts and `execution.due` is
+the clock time that task's time is up; at that time the scheduler calls `step`, which ends the task and starts
+the next, until the last ends and the run is COMPLETED. Tests steer runs with `set_outcome`; the task the
+outcome targets instead:
+- FAILED: fails at its step, and the run with it (unless the task says onFailure: skipTask);
+- TIMED_OUT: times out at its step, and the run with it;
+- RUN_UNTIL_CANCELLED: has no end time, and runs until a cancel.
+A function task with isAsyncComplete: true, once it has had its time, waits for its task update.
 """
 
 from __future__ import annotations
