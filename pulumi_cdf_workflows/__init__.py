@@ -17,7 +17,7 @@ from pulumi_cdf_workflows._version import __version__
 
 if TYPE_CHECKING:
     from pulumi_cdf_workflows.lifecycle.connection import CdfConnection, ClientCredentials
-    from pulumi_cdf_workflows.resources.execution import WorkflowExecution
+    from pulumi_cdf_workflows.resources.execution.resource import WorkflowExecution
     from pulumi_cdf_workflows.resources.trigger import WorkflowTrigger
     from pulumi_cdf_workflows.resources.workflow import Workflow
     from pulumi_cdf_workflows.resources.workflow_version import WorkflowVersion
@@ -26,7 +26,7 @@ _HOMES = {
     "CdfConnection": "pulumi_cdf_workflows.lifecycle.connection",
     "ClientCredentials": "pulumi_cdf_workflows.lifecycle.connection",
     "Workflow": "pulumi_cdf_workflows.resources.workflow",
-    "WorkflowExecution": "pulumi_cdf_workflows.resources.execution",
+    "WorkflowExecution": "pulumi_cdf_workflows.resources.execution.resource",
     "WorkflowTrigger": "pulumi_cdf_workflows.resources.trigger",
     "WorkflowVersion": "pulumi_cdf_workflows.resources.workflow_version",
 }

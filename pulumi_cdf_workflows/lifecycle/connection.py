@@ -9,7 +9,6 @@ from typing import Any
 from pulumi import Input, Output
 from pydantic import SecretStr, ValidationError
 
-from pulumi_cdf_workflows.cdf import ConnectionSettings
 from pulumi_cdf_workflows.cdf.settings import (
     INSECURE_HTTP_ENV,
     INSECURE_HTTP_KEY,
@@ -17,6 +16,7 @@ from pulumi_cdf_workflows.cdf.settings import (
     OAUTH_OPTIONS,
     SECRET_FIELDS,
     ConnectionFields,
+    ConnectionSettings,
     environment_variable,
 )
 from pulumi_cdf_workflows.validation.fields import ConnectionArgs

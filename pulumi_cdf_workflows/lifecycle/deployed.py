@@ -17,16 +17,20 @@ import contextlib
 import secrets
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import CdfError
+from pulumi_cdf_workflows.cdf.settings import ConnectionSettings
 from pulumi_cdf_workflows.lifecycle.properties import OnChange, defaults, prop
 from pulumi_cdf_workflows.lifecycle.provider import CdfResourceProvider, ProviderError, client_for, report, same
 from pulumi_cdf_workflows.validation.fields import ConnectionArgs, identifier, is_unknown, validated
+
+if TYPE_CHECKING:
+    from pulumi_cdf_workflows.cdf.client import CdfClient
+
 
 # The `adopt` argument every deployed resource has.
 ADOPT = "adopt"
@@ -54,6 +58,7 @@ class DeployedOutputs(BaseModel):
     claim_id: str | None = Field(
         None, description="a random id this resource got when it took charge of the object in CDF"
     )
+
 
 _Key = tuple[str, str, str, str]  # base URL, project, kind, CDF id
 _claims: dict[_Key, str] = {}  # who took charge of each object last, in this process (this `pulumi up`)

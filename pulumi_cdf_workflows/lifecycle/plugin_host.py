@@ -158,4 +158,3 @@ def pause(seconds: float) -> None:
         step = min(remaining, 2.0)
         _stop.wait(step)
         remaining -= step
-

@@ -15,7 +15,7 @@ import secrets
 import sys
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -24,8 +24,7 @@ from pulumi.dynamic import (
 )
 from pydantic import BaseModel
 
-from pulumi_cdf_workflows.cdf import CdfClient, CdfClientCredentials, ConnectionSettings
-from pulumi_cdf_workflows.cdf.settings import SECRET_FIELDS
+from pulumi_cdf_workflows.cdf.settings import SECRET_FIELDS, ConnectionSettings
 from pulumi_cdf_workflows.lifecycle import plugin_errors
 from pulumi_cdf_workflows.lifecycle.connection import (
     STACK_CONFIG_KEYS,
@@ -41,6 +40,10 @@ from pulumi_cdf_workflows.validation.fields import (
     contains_unknown,
     is_unknown,
 )
+
+if TYPE_CHECKING:
+    from pulumi_cdf_workflows.cdf.client import CdfClient
+    from pulumi_cdf_workflows.cdf.models import CdfClientCredentials
 
 # Connection fields that say where a resource lives (the rest say as whom), and the ones that can set each.
 TARGET_FIELDS = {"project": ("project",), "base_url": ("base_url", "cluster")}
@@ -65,7 +68,10 @@ def _client_key(settings: ConnectionSettings) -> tuple[str, ...]:
 
 
 def client_for(settings: ConnectionSettings) -> CdfClient:
-    """One client (and so one keep-alive session) per connection per plugin process."""
+    """One client (and so one keep-alive session) per connection per plugin process. The client (requests, the
+    API's models) is imported here, on first use: a check that asks CDF nothing does not load it."""
+    from pulumi_cdf_workflows.cdf.client import CdfClient
+
     key = _client_key(settings)
     with _clients_lock:
         client = _clients.get(key)
@@ -141,6 +147,8 @@ def fingerprints_changed(stored: Any, values: Mapping[str, Any], names: Iterable
 
 def cdf_credentials(credentials: ClientCredentialsArgs | None) -> CdfClientCredentials | None:
     """Checked client credentials as the client takes them."""
+    from pulumi_cdf_workflows.cdf.models import CdfClientCredentials
+
     if credentials is None:
         return None
     return CdfClientCredentials(client_id=credentials.client_id, client_secret=credentials.client_secret)

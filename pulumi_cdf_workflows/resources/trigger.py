@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import CheckResult, DiffResult
 from pydantic import Field, field_validator
 
-from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowTrigger
+from pulumi_cdf_workflows.cdf.settings import ConnectionSettings
 from pulumi_cdf_workflows.lifecycle.connection import (
     CdfConnection,
     ClientCredentials,
@@ -47,6 +47,9 @@ from pulumi_cdf_workflows.validation.fields import (
     restore_integers,
 )
 from pulumi_cdf_workflows.validation.trigger_rules import describe_schedule, rule_problems
+
+if TYPE_CHECKING:
+    from pulumi_cdf_workflows.cdf.client import CdfClient
 
 
 class WorkflowTriggerArgs(DeployedArgs):
@@ -84,6 +87,7 @@ class WorkflowTriggerOutputs(DeployedOutputs):
     credentials_fingerprint: dict[str, str] | None = Field(
         None, description="keyed hashes of the credentials its session is made with, to notice a change"
     )
+
 
 # The fingerprinted name of the credentials a session is made with when no client_credentials are given.
 SESSION_CREDENTIALS = "session_credentials"

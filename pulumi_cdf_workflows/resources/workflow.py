@@ -13,12 +13,11 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi import Input, Output, ResourceOptions
 from pydantic import field_validator
 
-from pulumi_cdf_workflows.cdf import CdfClient
 from pulumi_cdf_workflows.cdf.errors import WorkflowBusyError
 from pulumi_cdf_workflows.cdf.models import CdfWorkflow, CdfWorkflowStatus
 from pulumi_cdf_workflows.lifecycle import plugin_host
@@ -35,6 +34,10 @@ from pulumi_cdf_workflows.lifecycle.provider import ProviderError, report
 from pulumi_cdf_workflows.lifecycle.resource import DeployedResource
 from pulumi_cdf_workflows.validation.definitions import MAX_DESCRIPTION
 from pulumi_cdf_workflows.validation.fields import Identifier, restore_integers
+
+if TYPE_CHECKING:
+    from pulumi_cdf_workflows.cdf.client import CdfClient
+
 
 MAX_CONCURRENT_EXECUTIONS = (1, 10_000)
 

@@ -9,12 +9,11 @@ compared as CDF keeps them (defaults filled, tasks and dependencies in any order
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi import Input, Output, ResourceOptions
 from pydantic import Field, field_validator
 
-from pulumi_cdf_workflows.cdf import CdfClient
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowVersion
 from pulumi_cdf_workflows.lifecycle.connection import CdfConnection, connection_props
 from pulumi_cdf_workflows.lifecycle.deployed import DeployedArgs, DeployedOutputs, UpsertProvider
@@ -26,6 +25,9 @@ from pulumi_cdf_workflows.validation.definitions import (
     normalized_definition,
 )
 from pulumi_cdf_workflows.validation.fields import Identifier, refuse_problems
+
+if TYPE_CHECKING:
+    from pulumi_cdf_workflows.cdf.client import CdfClient
 
 
 class WorkflowVersionArgs(DeployedArgs):
@@ -50,6 +52,7 @@ class WorkflowVersionOutputs(DeployedOutputs):
     """What a WorkflowVersion reports besides its arguments (its `workflow_definition` as CDF keeps it)."""
 
     definition_hash: str | None = Field(None, description="CDF's hash of the definition: it changes with it")
+
 
 def version_id(workflow_external_id: str, version: str) -> str:
     return f"{workflow_external_id}/{version}"

@@ -116,7 +116,8 @@ def test_a_reinstalled_package_with_another_version_runs_nothing(
     shutil.copy(REPO_ROOT / "README.md", copy / "README.md")
     shutil.copy(REPO_ROOT / "pyproject.toml", copy / "pyproject.toml")
     (copy / "pulumi_cdf_workflows" / "_version.py").write_text('__version__ = "99.0.0"\n')
-    provider_py = copy / "pulumi_cdf_workflows" / "provider.py"
+    provider_py = copy / "pulumi_cdf_workflows" / "resources" / "execution" / "provider.py"
+    assert provider_py.exists()
     with provider_py.open("a") as module:  # the instance now carries state, so its pickle differs
         module.write(
             "\n\n_first_init = WorkflowExecutionProvider.__init__\n\n\n"

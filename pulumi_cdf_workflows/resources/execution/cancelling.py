@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pulumi_cdf_workflows.cdf import CdfClient
+from typing import TYPE_CHECKING
+
 from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfError, CdfNotFoundError
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowStatus
 from pulumi_cdf_workflows.lifecycle.provider import ProviderError
+
+if TYPE_CHECKING:
+    from pulumi_cdf_workflows.cdf.client import CdfClient
 
 
 def cancel_if_running(client: CdfClient, execution_id: str, why: str) -> str:

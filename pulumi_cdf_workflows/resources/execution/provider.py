@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -20,7 +20,6 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import (
     CdfAuthError,
     CdfError,
@@ -28,6 +27,7 @@ from pulumi_cdf_workflows.cdf.errors import (
     ExecutionMayHaveStartedError,
 )
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecution, CdfWorkflowExecutionDetailed
+from pulumi_cdf_workflows.cdf.settings import ConnectionSettings
 from pulumi_cdf_workflows.lifecycle import plugin_host
 from pulumi_cdf_workflows.lifecycle.connection import validate_on_preview
 from pulumi_cdf_workflows.lifecycle.plugin_host import Interruption
@@ -60,6 +60,10 @@ from pulumi_cdf_workflows.validation.fields import (
     restore_integers,
     validated,
 )
+
+if TYPE_CHECKING:
+    from pulumi_cdf_workflows.cdf.client import CdfClient
+
 
 # A change to any of these means a different execution: the workflow runs again (replacement).
 REPLACE_PROPERTIES = arguments(ExecutionArgs, OnChange.REPLACE)
@@ -343,9 +347,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
     @staticmethod
     def _stored_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
         """The inputs that the next diff compares with, rebuilt from the outputs so a refresh adds no diff."""
-        return normalized_inputs(
-            {k: outs.get(k) for k in (*REPLACE_PROPERTIES, *SETTING_PROPERTIES, "connection")}
-        )
+        return normalized_inputs({k: outs.get(k) for k in (*REPLACE_PROPERTIES, *SETTING_PROPERTIES, "connection")})
 
     # --- update --------------------------------------------------------------------------------------
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

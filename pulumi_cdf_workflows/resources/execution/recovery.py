@@ -13,14 +13,18 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pulumi_cdf_workflows.cdf import CdfClient, ConnectionSettings
 from pulumi_cdf_workflows.cdf.errors import CdfError, ExecutionMayHaveStartedError
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecution, CdfWorkflowStatus
+from pulumi_cdf_workflows.cdf.settings import ConnectionSettings
 from pulumi_cdf_workflows.lifecycle.provider import ProviderError, report
 from pulumi_cdf_workflows.resources.execution.args import ExecutionArgs
 from pulumi_cdf_workflows.validation.fields import MAX_METADATA_PAIRS, canonical_json
+
+if TYPE_CHECKING:
+    from pulumi_cdf_workflows.cdf.client import CdfClient
+
 
 # Metadata key that tags each run so a lost reply, or an interrupted deploy, can be matched to its execution.
 RUN_MARKER_KEY = "pulumiRunMarker"
@@ -75,6 +79,7 @@ def find_in_flight(client: CdfClient, args: ExecutionArgs, identity: str, what: 
             "again."
         )
     return min(ours, key=lambda e: e.created_time) if ours else None
+
 
 _T = TypeVar("_T")
 
