@@ -5,8 +5,9 @@ Its names are imported on first use: settings alone do not load requests or the 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pulumi_cdf_workflows._lazy import lazy_names
 
 if TYPE_CHECKING:
     from pulumi_cdf_workflows.cdf.client import CdfClient
@@ -20,17 +21,6 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'pulumi_cdf_workflows.cdf' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOMES])
-
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)
 
 __all__ = ["CdfClient", "CdfClientCredentials", "ConnectionSettings"]

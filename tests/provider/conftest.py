@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,3 +97,22 @@ def start_stack(emu: CdfEmulator, config: dict[str, str], env: dict[str, str] | 
 @pytest.fixture
 def stack(emu: CdfEmulator) -> Iterator[Stack]:
     yield from start_stack(emu, stack_config(emu))
+
+
+def delete_at_once(stack: Stack, resources: list[tuple[Registration, str, dict[str, Any]]]) -> list[BaseException]:
+    """Sends every delete from a thread of its own, in this order, as the engine would; returns the errors."""
+    errors: list[BaseException] = []
+
+    def delete(registration: Registration, id_: str, outs: dict[str, Any]) -> None:
+        try:
+            stack.plugin.delete(registration.urn, id_, outs)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=delete, args=entry) for entry in resources]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join(timeout=110)
+    return errors

@@ -4,7 +4,6 @@ destroy of versions or triggers the stack does not manage, and checks that refus
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +15,7 @@ from pulumi_cdf_workflows import Workflow, WorkflowExecution, WorkflowTrigger, W
 from pulumi_cdf_workflows.emulator import CdfEmulator
 from pulumi_cdf_workflows.emulator.exceptions import NotFound
 
-from .conftest import CDF_PROJECT, CLIENT_ID, CLIENT_SECRET, Stack, stack_config, start_stack
+from .conftest import CDF_PROJECT, CLIENT_ID, CLIENT_SECRET, Stack, delete_at_once, stack_config, start_stack
 
 TASKS: list[dict[str, Any]] = [
     {"externalId": "extract", "type": "function", "parameters": {"function": {"externalId": "extract-fn"}}},
@@ -250,25 +249,6 @@ def test_destroy_of_four_busy_workflows_and_their_cancel_on_delete_executions_su
         assert errors == []
         assert time.monotonic() - started < 60
         assert not any(workflow_exists(emu, f"busy-{i}") for i in range(4))
-
-
-def delete_at_once(stack: Stack, resources: list[tuple[Registration, str, dict[str, Any]]]) -> list[BaseException]:
-    """Sends every delete from a thread of its own, in this order, as the engine would; returns the errors."""
-    errors: list[BaseException] = []
-
-    def delete(registration: Registration, id_: str, outs: dict[str, Any]) -> None:
-        try:
-            stack.plugin.delete(registration.urn, id_, outs)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=delete, args=entry) for entry in resources]
-    for thread in threads:
-        thread.start()
-        time.sleep(0.05)
-    for thread in threads:
-        thread.join(timeout=110)
-    return errors
 
 
 # --- 5. a trigger notices the connection's own credentials changing ----------------------------------------
