@@ -1,13 +1,18 @@
-"""Server mode: `python -m pulumi_cdf_workflows.emulator [--host H] [--port P] [--client ID:SECRET ...]`."""
+"""Server mode: `python -m pulumi_cdf_workflows.emulator [--host H] [--port P] [--client ID:SECRET ...]
+[--capabilities FILE]`."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
+from typing import Any
 
+from pulumi_cdf_workflows.emulator.capabilities import parse_client_capabilities
 from pulumi_cdf_workflows.emulator.server import CdfEmulator
 
 
@@ -16,6 +21,16 @@ def _client(value: str) -> tuple[str, str]:
     if not sep or not client_id or not secret:
         raise argparse.ArgumentTypeError("expected ID:SECRET")
     return client_id, secret
+
+
+def _capabilities(path: str) -> dict[str, Any]:
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+        parse_client_capabilities(value)
+    except (OSError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"{path}: {exc}") from exc
+    result: dict[str, Any] = value
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         metavar="ID:SECRET",
         help="accepted OAuth client (repeatable); without it any non-empty credentials work",
+    )
+    parser.add_argument(
+        "--capabilities",
+        type=_capabilities,
+        default=None,
+        metavar="FILE",
+        help='a JSON object {"client id or token subject": [CDF capabilities]}; clients left out may do everything',
     )
     parser.add_argument("--task-duration", type=float, default=0.05, metavar="S", help="seconds per task")
     parser.add_argument("--token-ttl", type=float, default=3600, metavar="S")
@@ -46,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         clients=dict(args.client) if args.client else None,
+        capabilities=args.capabilities,
         task_duration=args.task_duration,
         token_ttl=args.token_ttl,
         nonce_ttl=args.nonce_ttl,

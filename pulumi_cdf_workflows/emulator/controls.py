@@ -1,5 +1,5 @@
 """The test controls of `CdfEmulator`, each in one place: its Python method and its HTTP route under
-/_emulator/ (never under /api/): reset, outcomes, faults, logs, tokens, seed, time and the matches of
+/_emulator/ (never under /api/): reset, outcomes, faults, logs, tokens, capabilities, seed, time and the matches of
 data-modeling and record-stream triggers (`POST triggers/{externalId}/matches`).
 """
 
@@ -94,6 +94,16 @@ class EmulatorControls:
     def expire_tokens(self) -> int:
         """Every issued access token becomes invalid; static-* tokens keep working."""
         return self.backend.auth.expire_tokens()
+
+    def set_capabilities(self, client: str, capabilities: list[dict[str, Any]] | None) -> None:
+        """What `client` (an OAuth client id, or "static-token" for static tokens) may do from now on, in CDF's
+        capability shape (capabilities.py); None: everything again. Every endpoint then answers 403 to a call
+        its table (permissions.py) says the client may not make. `reset()` goes back to the constructor's."""
+        self.backend.auth.set_capabilities(client, capabilities)
+
+    def capabilities(self) -> dict[str, list[dict[str, Any]]]:
+        """The clients given capabilities, with them (project scopes filled in); the others may do everything."""
+        return self.backend.auth.capabilities()
 
     # ----- the clock and triggers
     def now(self) -> int:
@@ -243,6 +253,11 @@ def _inject_fault(emu: EmulatorControls, _params: dict[str, str], data: dict[str
     return fault.to_json()
 
 
+def _set_capabilities(emu: EmulatorControls, _params: dict[str, str], data: dict[str, Any]) -> Any:
+    emu.set_capabilities(data["client"], data["capabilities"])
+    return {"client": data["client"], "capabilities": emu.capabilities().get(data["client"])}
+
+
 def _seed_trigger(emu: EmulatorControls, _params: dict[str, str], data: dict[str, Any]) -> Any:
     return emu.upsert_trigger(
         data["project"],
@@ -273,6 +288,10 @@ CONTROLS: dict[tuple[str, str], _Control] = {
     ("GET", "executions"): lambda emu, q, _d: {"items": emu.executions(q.get("project"))},
     ("GET", "sessions"): lambda emu, q, _d: {"items": emu.sessions(q.get("project"))},
     ("POST", "tokens/expire"): lambda emu, _p, _d: {"expired": emu.expire_tokens()},
+    ("POST", "capabilities"): _set_capabilities,
+    ("GET", "capabilities"): lambda emu, _p, _d: {
+        "items": [{"client": c, "capabilities": caps} for c, caps in emu.capabilities().items()]
+    },
     ("GET", "time"): lambda emu, _p, _d: {"now": emu.now()},
     ("POST", "time/set"): lambda emu, _p, data: {"now": emu.set_time(data["time"])},
     ("POST", "time/advance"): _advance_time,

@@ -46,6 +46,21 @@ class Unauthorized(ApiError):
     status = 401
 
 
+class Forbidden(ApiError):
+    """The caller lacks a capability the endpoint requires (permissions.py); nothing was changed."""
+
+    status = 403
+
+    # CDF's 403 wording as public sources show it: cognite-sdk-python's tests/tests_unit/test_api/test_files.py and
+    # cognite-sdk-scala's sessions tests (a 403 on POST /sessions) quote it as a real reply.
+    # guess: the workflows endpoints answer with this same message; the functions API has been seen to answer
+    # "Insufficient access rights. Required capabilities functionsAcl:READ not present on token" (toolkit#500).
+    MESSAGE = "Resource not found. This may also be due to insufficient access rights."
+
+    def __init__(self, message: str = MESSAGE) -> None:
+        super().__init__(message)
+
+
 class NotFound(ApiError):
     status = 404
 

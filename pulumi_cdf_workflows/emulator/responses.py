@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from pulumi_cdf_workflows.emulator import parsing
+from pulumi_cdf_workflows.emulator import parsing, permissions
 from pulumi_cdf_workflows.emulator.backend import CdfBackend
+from pulumi_cdf_workflows.emulator.capabilities import Grants, Target
 from pulumi_cdf_workflows.emulator.exceptions import ApiError, BadRequest, NotFound, OAuthError
 from pulumi_cdf_workflows.emulator.urls import url_paths
 from pulumi_cdf_workflows.emulator.validation import single_item, validate_identifier
@@ -29,6 +30,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: Any  # decoded JSON (or form dict for the token endpoint), None when empty
     subject: str = ""  # who the bearer token belongs to, set after authentication
+    grants: Grants | None = None  # what the subject may do (None: everything), set after authentication
     basic_auth: tuple[str, str] | None = None  # the token endpoint's HTTP Basic client credentials
 
     @property
@@ -56,6 +58,10 @@ class Request:
     def item(self, what: str) -> dict[str, Any]:
         """The one item of a call that takes one per request."""
         return single_item(self.items(), what)
+
+    def readable(self, data_set: Target) -> bool:
+        """Whether a list answers an item of a workflow in `data_set` (permissions.py)."""
+        return permissions.may_read(self.grants, self.project, data_set)
 
 
 def error_reply(exc: ApiError | OAuthError) -> JsonReply:
@@ -108,13 +114,25 @@ class CdfResponses:
                 self.backend.auth.touch_project(params["project"])
             if handler_name == "oauth_token" and authorization and authorization.lower().startswith("basic "):
                 req.basic_auth = parse_basic(authorization)
-            # Under the backend lock, so a reply is never formatted while the scheduler changes what it shows.
+            # Under the backend lock, so a reply is never formatted while the scheduler changes what it shows, and
+            # the capabilities are checked against the state the handler then changes.
             with self.backend.lock:
+                if needs_auth:
+                    req.grants = self.backend.auth.grants(req.subject)
+                    project = params.get("project")
+                    permissions.check(handler_name, req.grants, self.backend, project, params, body)
                 result: JsonReply = getattr(self, handler_name)(req)
             return result
         if any(pattern.match(path) for _, pattern, _, _ in url_paths):
             raise ApiError(f"Method {method} not allowed on {path}", status=405)
         raise NotFound(f"No such endpoint: {method} {path}")
+
+    def _readable(self, req: Request, workflow_xid: str) -> bool:
+        """Whether a list answers an item of this workflow (a version, an execution, a trigger)."""
+        if req.grants is None:
+            return True
+        # guess: such an item whose workflow is gone counts as in no data set.
+        return req.readable(permissions.workflow_data_set(self.backend, req.project, workflow_xid, None))
 
     # ----- auth
     def oauth_token(self, req: Request) -> JsonReply:
@@ -125,16 +143,15 @@ class CdfResponses:
         return _ok({"access_token": token.token, "token_type": "Bearer", "expires_in": int(auth.token_ttl)})
 
     def token_inspect(self, req: Request) -> JsonReply:
-        scope: dict[str, Any] = {"all": {}}
-        acls = {"workflowOrchestrationAcl": ["READ", "WRITE"], "sessionsAcl": ["LIST", "CREATE", "DELETE"]}
+        """The caller's subject, projects and capabilities [SDK TokenInspection]; a client given nothing gets every
+        capability the emulator checks, in all projects."""
+        shown = req.grants if req.grants is not None else permissions.all_access()
         return _ok(
             {
                 "subject": req.subject,
-                "projects": [{"projectUrlName": p, "groups": []} for p in self.backend.auth.projects()],
-                "capabilities": [
-                    {acl: {"actions": actions, "scope": scope}, "projectScope": {"allProjects": {}}}
-                    for acl, actions in acls.items()
-                ],
+                # guess: group ids are not emulated; every project shows an empty list.
+                "projects": [{"projectUrlName": p, "groups": []} for p in self.backend.auth.projects(req.grants)],
+                "capabilities": shown.to_json(),
             }
         )
 
@@ -158,6 +175,9 @@ class CdfResponses:
     def revoke_sessions(self, req: Request) -> JsonReply:
         # The SDK sends at most 100 per request, "a self-inflicted limit": the API has none [SDK SessionsAPI].
         sessions = self.backend.sessions.revoke(req.project, parsing.session_ids(req.items(), None))
+        if req.grants is not None and not req.grants.allows(req.project, permissions.SESSIONS, "LIST"):
+            # "If the caller lacks sessionsAcl:LIST, only the session ID will be present" [SDK SessionsAPI.revoke].
+            return _ok({"items": [{"id": s.id} for s in sessions]})
         return _ok({"items": [s.to_json() for s in sessions]})
 
     # ----- workflows
@@ -171,7 +191,7 @@ class CdfResponses:
     def list_workflows(self, req: Request) -> JsonReply:
         page = req.page()
         items, cursor = self.backend.workflows.list_workflows(req.project, page.limit, page.cursor)
-        return _page([w.to_json() for w in items], cursor)
+        return _page([w.to_json() for w in items if req.readable(w.data_set_id)], cursor)
 
     def delete_workflows(self, req: Request) -> JsonReply:
         xids = parsing.workflow_ids(req.items())
@@ -192,7 +212,7 @@ class CdfResponses:
     def list_versions(self, req: Request) -> JsonReply:
         wanted, page = parsing.versions_list(req.object())
         items, cursor = self.backend.workflows.list_versions(req.project, wanted, page.limit, page.cursor)
-        return _page([v.to_json() for v in items], cursor)
+        return _page([v.to_json() for v in items if self._readable(req, v.workflow_external_id)], cursor)
 
     def delete_versions(self, req: Request) -> JsonReply:
         ids = parsing.version_ids(req.items())
@@ -214,7 +234,7 @@ class CdfResponses:
     def list_executions(self, req: Request) -> JsonReply:
         wanted, page = parsing.executions_list(req.object())
         items, cursor = self.backend.executions.list_executions(req.project, wanted, page.limit, page.cursor)
-        return _page([e.to_json() for e in items], cursor)
+        return _page([e.to_json() for e in items if self._readable(req, e.workflow_external_id)], cursor)
 
     def cancel(self, req: Request) -> JsonReply:
         reason = parsing.cancel_reason(req.body)
@@ -239,7 +259,7 @@ class CdfResponses:
         page = req.page()
         wanted = req.query.get("workflowExternalId"), req.query.get("workflowVersion")
         items, cursor = self.backend.triggers.list_triggers(req.project, page.limit, page.cursor, *wanted)
-        return _page([t.to_json() for t in items], cursor)
+        return _page([t.to_json() for t in items if self._readable(req, t.workflow_external_id)], cursor)
 
     def delete_triggers(self, req: Request) -> JsonReply:
         xid = validate_identifier(req.item("{externalId} object").get("externalId"), "externalId")

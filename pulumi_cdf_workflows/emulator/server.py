@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from pulumi_cdf_workflows.emulator.backend import CdfBackend
 from pulumi_cdf_workflows.emulator.controls import EmulatorControls
@@ -33,6 +34,10 @@ class CdfEmulator(EmulatorControls):
     emulator's clock, which runs at real speed unless a test moves it); `nonce_ttl` how long a session nonce can
     be bound; `token_ttl` the access-token lifetime; both count on `ttl_clock` (seconds, default
     `time.monotonic`), never on the emulator's clock, so `advance_time` does not log clients out.
+    `capabilities` maps a client id (or "static-token", the subject of every static token) to a list of CDF
+    capabilities, e.g. ``[{"workflowOrchestrationAcl": {"actions": ["READ"], "scope": {"datasetScope": {"ids":
+    [123]}}}, "projectScope": {"projects": ["p"]}}]``; the API then answers that client 403 where CDF would
+    (permissions.py). A client left out may do everything.
     The test controls (reset, set_outcome, inject_fault, advance_time, ...) are documented in controls.py.
     """
 
@@ -45,9 +50,15 @@ class CdfEmulator(EmulatorControls):
         token_ttl: float = 3600,
         nonce_ttl: float = 60,
         ttl_clock: Callable[[], float] = time.monotonic,
+        capabilities: dict[str, list[dict[str, Any]]] | None = None,
     ) -> None:
         backend = CdfBackend(
-            clients=clients, task_duration=task_duration, token_ttl=token_ttl, nonce_ttl=nonce_ttl, ttl_clock=ttl_clock
+            clients=clients,
+            capabilities=capabilities,
+            task_duration=task_duration,
+            token_ttl=token_ttl,
+            nonce_ttl=nonce_ttl,
+            ttl_clock=ttl_clock,
         )
         super().__init__(backend, FaultTable(), RequestLog())
         self.host = host

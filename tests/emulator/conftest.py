@@ -42,13 +42,13 @@ def assert_envelope(response: requests.Response, status: int, message_part: str 
 class Api:
     """requests.Session bound to one emulator project with a bearer token."""
 
-    def __init__(self, emu: CdfEmulator, project: str = PROJECT) -> None:
+    def __init__(self, emu: CdfEmulator, project: str = PROJECT, client_id: str = "me") -> None:
         self.emu = emu
         self.project = project
         self.http = requests.Session()
         token = self.http.post(
             emu.token_url,
-            data={"grant_type": "client_credentials", "client_id": "me", "client_secret": "s3cr3t"},
+            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": "s3cr3t"},
         ).json()["access_token"]
         self.http.headers["Authorization"] = f"Bearer {token}"
 

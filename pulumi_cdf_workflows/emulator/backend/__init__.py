@@ -2,7 +2,7 @@
 
 `CdfBackend` composes parts that each own their state and talk to each other only through typed methods:
 
-    auth        tokens, bearer authentication, the projects seen          (auth.py)
+    auth        tokens, bearer authentication, capabilities, projects seen (auth.py)
     sessions    the sessions API and the nonces runs and triggers bind     (sessions.py)
     workflows   workflows and their versions                               (workflows.py)
     runner      how an execution moves through its tasks; test outcomes    (runner.py)
@@ -45,6 +45,7 @@ class CdfBackend:
         self,
         *,
         clients: dict[str, str] | None = None,
+        capabilities: dict[str, Any] | None = None,
         task_duration: float = 0.05,
         token_ttl: float = 3600,
         nonce_ttl: float = 60,
@@ -52,7 +53,7 @@ class CdfBackend:
         clock: Clock | None = None,
     ) -> None:
         self.shared = Shared(clock if clock is not None else Clock(), ttl_clock)
-        self.auth = Auth(self.shared, clients, token_ttl)
+        self.auth = Auth(self.shared, clients, token_ttl, capabilities)
         self.sessions = Sessions(self.shared, self.auth, nonce_ttl)
         self.workflows = Workflows(self.shared)
         self.runner = Runner(self.shared, task_duration)

@@ -76,12 +76,24 @@ class Executions:
             self.admit(project, version.workflow_external_id)
             return execution
 
-    def get(self, project: str, execution_id: str) -> Execution:
+    def find(self, project: str, execution_id: str) -> Execution | None:
         with self._shared.lock:
             execution = self._executions.get(execution_id)
-        if execution is None or execution.project != project:
+        return execution if execution is not None and execution.project == project else None
+
+    def get(self, project: str, execution_id: str) -> Execution:
+        execution = self.find(project, execution_id)
+        if execution is None:
             raise NotFound(f"Workflow execution {execution_id} not found", missing=[{"id": execution_id}])
         return execution
+
+    def find_task(self, project: str, task_id: str) -> tuple[Execution, TaskExecution] | None:
+        """The execution that ran a task, with the task (by its server-generated id)."""
+        with self._shared.lock:
+            return next(
+                ((e, t) for e in self._executions.values() if e.project == project for t in e.tasks if t.id == task_id),
+                None,
+            )
 
     def list_executions(
         self, project: str, wanted: ExecutionFilter, limit: int, cursor: str | None
@@ -132,10 +144,7 @@ class Executions:
     def update_task(self, project: str, task_id: str, status: str, output: dict[str, Any] | None) -> TaskExecution:
         """Ends an in-progress function task that has isAsyncComplete: true; its output goes under `response`."""
         with self._shared.lock, self._shared.instant():
-            found = next(
-                ((e, t) for e in self._executions.values() if e.project == project for t in e.tasks if t.id == task_id),
-                None,
-            )
+            found = self.find_task(project, task_id)
             if found is None:
                 raise NotFound(f"Task execution {task_id} not found", missing=[{"id": task_id}])
             execution, task = found

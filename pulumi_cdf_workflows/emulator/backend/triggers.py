@@ -123,10 +123,14 @@ class Triggers:
             self._sessions.release(trigger.session_id)
         return trigger
 
+    def find(self, project: str, xid: str) -> Trigger | None:
+        with self._shared.lock:
+            return self._triggers.get((project, xid))
+
     def history(self, project: str, xid: str, limit: int, cursor: str | None) -> tuple[list[TriggerRun], str | None]:
         """Newest firing first; the cursor holds the last (fireTime, seq) so new firings do not shift pages."""
         with self._shared.lock:
-            trigger = self._triggers.get((project, xid))
+            trigger = self.find(project, xid)
             if trigger is None:
                 raise NotFound(TRIGGER_NOT_FOUND, missing=[{"externalId": xid}])
             runs = sorted(trigger.runs, key=lambda r: (r.fire_time, r.seq), reverse=True)
@@ -135,7 +139,7 @@ class Triggers:
     def pause(self, project: str, xid: str, paused: bool) -> Trigger:
         """Pause or resume; idempotent. A resumed trigger does not catch up on what it missed while paused."""
         with self._shared.lock:
-            trigger = self._triggers.get((project, xid))
+            trigger = self.find(project, xid)
             if trigger is None:
                 raise NotFound(PAUSE_NOT_FOUND, missing=[{"externalId": xid}])
             if trigger.is_paused and not paused:
