@@ -39,6 +39,17 @@ def assert_envelope(response: requests.Response, status: int, message_part: str 
     return error
 
 
+def grant(acl: str, action: str, scope: dict[str, Any] | None = None, projects: list[str] | None = None) -> Any:
+    """One CDF capability (default: scope all, in all projects)."""
+    project_scope: dict[str, Any] = {"allProjects": {}} if projects is None else {"projects": projects}
+    return {acl: {"actions": [action], "scope": scope or {"all": {}}}, "projectScope": project_scope}
+
+
+def in_data_set(data_set: int) -> dict[str, Any]:
+    """The action scope of one data set."""
+    return {"datasetScope": {"ids": [data_set]}}
+
+
 class Api:
     """requests.Session bound to one emulator project with a bearer token."""
 

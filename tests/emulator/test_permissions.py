@@ -16,7 +16,7 @@ from pulumi_cdf_workflows.emulator.exceptions import Forbidden
 from pulumi_cdf_workflows.emulator.permissions import RULES, UNCHECKED, WORKFLOWS
 from pulumi_cdf_workflows.emulator.urls import url_paths
 
-from .conftest import PROJECT, Api, assert_envelope
+from .conftest import PROJECT, Api, assert_envelope, grant, in_data_set
 
 DATA_SET, OTHER_DATA_SET = 123, 999
 LIMITED = "limited-client"
@@ -98,18 +98,9 @@ WRITES = sorted(h for h, rule in RULES.items() if (WORKFLOWS, "WRITE") in rule.n
 PROJECT_SCOPED = sorted(h for h, rule in RULES.items() if not rule.any_project)
 
 
-def grant(acl: str, action: str, scope: dict[str, Any] | None = None, projects: list[str] | None = None) -> Any:
-    project_scope: dict[str, Any] = {"allProjects": {}} if projects is None else {"projects": projects}
-    return {acl: {"actions": [action], "scope": scope or {"all": {}}}, "projectScope": project_scope}
-
-
 def needs(handler: str, scope: dict[str, Any] | None = None, projects: list[str] | None = None) -> list[Any]:
     """Exactly what the table's line for `handler` requires."""
     return [grant(acl, action, scope, projects) for acl, action in RULES[handler].needs]
-
-
-def in_data_set(data_set: int) -> dict[str, Any]:
-    return {"datasetScope": {"ids": [data_set]}}
 
 
 def snapshot(w: World) -> Any:
