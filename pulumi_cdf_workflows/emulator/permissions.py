@@ -58,7 +58,7 @@ def _path_workflow(backend: CdfBackend, project: str, params: dict[str, str], _b
 
 def _workflow_upsert(backend: CdfBackend, project: str, _params: dict[str, str], body: Any) -> list[Target]:
     # guess: the data set written and the one the workflow is in now both count (moving a workflow out of a data
-    # set is a write in it); a workflow written without dataSetId is in no data set, which takes scope all.
+    # set is a write in it). A workflow written without dataSetId is in no data set, which takes scope all.
     targets: list[Target] = []
     for item in _items(body):
         written = item.get("dataSetId")
@@ -119,9 +119,15 @@ def _sessions(action: str, source: str, guess: str = "") -> Rule:
     return Rule(((SESSIONS, action),), None, source, guess)
 
 
-_BY_PATTERN = "its page was not found; READ for reads, WRITE for writes, as on every workflows page found"
+# The `guess` texts of the table below, each a `# guess:` of its own:
+# guess: where an endpoint's own page was not found, READ for reads and WRITE for writes, as on every page found.
+_BY_PATTERN = "guess: its page was not found; READ for reads, WRITE for writes, as on every workflows page found"
+# guess: a list needs READ in some scope of the project and answers only the items the caller may read.
 _LISTED = "guess: a list needs READ in some scope and answers only the items the caller may read"
+# guess: an execution (or its task) whose workflow is gone counts as in no data set.
 _ORPHAN = "guess: an execution whose workflow is gone counts as in no data set"
+# guess: a write that moves a workflow or trigger needs the action in the data set it leaves and the one it enters.
+_MOVES = "guess: the data set written and the one the workflow (or trigger's workflow) is in now must both be allowed"
 
 RULES: dict[str, Rule] = {
     "token_inspect": Rule(
@@ -135,11 +141,13 @@ RULES: dict[str, Rule] = {
     "retrieve_sessions": _sessions("LIST", "[DOCS sessions/retrieve-sessions-with-given-ids]"),
     "revoke_sessions": _sessions(
         "DELETE", "[DOCS sessions/revoke-sessions]; without sessionsAcl:LIST only ids come back [SDK RevokedSession]"),
-    "upsert_workflow": _wf("WRITE", _workflow_upsert, "[DOCS workflows/create-or-update-a-workflow]; [GUIDE]"),
+    "upsert_workflow": _wf("WRITE", _workflow_upsert, "[DOCS workflows/create-or-update-a-workflow]; [GUIDE]", _MOVES),
     "get_workflow": _wf("READ", _path_workflow, "[GUIDE]", _BY_PATTERN),
     "list_workflows": _wf("READ", None, "[GUIDE]", f"{_BY_PATTERN}; {_LISTED}"),
     "delete_workflows": _wf("WRITE", _workflow_ids, "[DOCS workflows/delete-workflows]; [GUIDE]"),
-    "upsert_versions": _wf("WRITE", _version_upsert, "[DOCS workflow-versions/create-or-update-a-workflow-version]"),
+    "upsert_versions": _wf(
+        "WRITE", _version_upsert, "[DOCS workflow-versions/create-or-update-a-workflow-version]; [GUIDE]",
+        "an unknown workflow is created in no data set, so its first version needs scope all"),
     "get_version": _wf("READ", _path_workflow, "[DOCS workflow-versions/retrieve-a-workflow-version]; [GUIDE]"),
     "list_versions": _wf("READ", None, "[DOCS workflow-versions/filter-workflow-versions]; [GUIDE]", _LISTED),
     "delete_versions": _wf("WRITE", _version_ids, "[DOCS workflow-versions/delete-workflow-versions]; [GUIDE]"),
@@ -153,10 +161,10 @@ RULES: dict[str, Rule] = {
     "update_task": _wf("WRITE", _task, "[DOCS 20230101-beta tasks/update-task-status]; [GUIDE]", _ORPHAN),
     "upsert_triggers": _wf(
         "WRITE", _body_triggers, "[DOCS workflow-triggers/create-or-update-triggers]; [GUIDE]",
-        "the upsert page's capability line was not seen; the triggers page says read and write"),
+        f"guess: the upsert page's capability line was not seen (the triggers page says read and write); {_MOVES}"),
     "list_triggers": _wf("READ", None, "[GUIDE]; docs.cognite.com/cdf/data_workflows/triggers", _LISTED),
-    "delete_triggers": _wf("WRITE", _body_triggers, "[GUIDE]; docs.cognite.com/cdf/data_workflows/triggers",
-                           _BY_PATTERN),
+    "delete_triggers": _wf(
+        "WRITE", _body_triggers, "[GUIDE]; docs.cognite.com/cdf/data_workflows/triggers", _BY_PATTERN),
     "trigger_history": _wf("READ", _path_trigger, "[DOCS workflow-triggers/get-the-run-history-of-a-trigger]"),
     "pause_trigger": _wf("WRITE", _path_trigger, "[DOCS workflow-triggers/pause-a-trigger]; [GUIDE]"),
     "resume_trigger": _wf("WRITE", _path_trigger, "[DOCS 20230101-beta workflow-triggers/resume-a-trigger]"),

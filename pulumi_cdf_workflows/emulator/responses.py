@@ -127,7 +127,7 @@ class CdfResponses:
             raise ApiError(f"Method {method} not allowed on {path}", status=405)
         raise NotFound(f"No such endpoint: {method} {path}")
 
-    def _readable(self, req: Request, workflow_xid: str) -> bool:
+    def _workflow_readable(self, req: Request, workflow_xid: str) -> bool:
         """Whether a list answers an item of this workflow (a version, an execution, a trigger)."""
         if req.grants is None:
             return True
@@ -212,7 +212,7 @@ class CdfResponses:
     def list_versions(self, req: Request) -> JsonReply:
         wanted, page = parsing.versions_list(req.object())
         items, cursor = self.backend.workflows.list_versions(req.project, wanted, page.limit, page.cursor)
-        return _page([v.to_json() for v in items if self._readable(req, v.workflow_external_id)], cursor)
+        return _page([v.to_json() for v in items if self._workflow_readable(req, v.workflow_external_id)], cursor)
 
     def delete_versions(self, req: Request) -> JsonReply:
         ids = parsing.version_ids(req.items())
@@ -234,7 +234,7 @@ class CdfResponses:
     def list_executions(self, req: Request) -> JsonReply:
         wanted, page = parsing.executions_list(req.object())
         items, cursor = self.backend.executions.list_executions(req.project, wanted, page.limit, page.cursor)
-        return _page([e.to_json() for e in items if self._readable(req, e.workflow_external_id)], cursor)
+        return _page([e.to_json() for e in items if self._workflow_readable(req, e.workflow_external_id)], cursor)
 
     def cancel(self, req: Request) -> JsonReply:
         reason = parsing.cancel_reason(req.body)
@@ -259,7 +259,7 @@ class CdfResponses:
         page = req.page()
         wanted = req.query.get("workflowExternalId"), req.query.get("workflowVersion")
         items, cursor = self.backend.triggers.list_triggers(req.project, page.limit, page.cursor, *wanted)
-        return _page([t.to_json() for t in items if self._readable(req, t.workflow_external_id)], cursor)
+        return _page([t.to_json() for t in items if self._workflow_readable(req, t.workflow_external_id)], cursor)
 
     def delete_triggers(self, req: Request) -> JsonReply:
         xid = validate_identifier(req.item("{externalId} object").get("externalId"), "externalId")
