@@ -1,34 +1,28 @@
-"""Drive the real Python dynamic-provider plugin (``python -u -m pulumi.dynamic``) over gRPC."""
+"""Drive a real provider plugin over gRPC: the Python dynamic-provider plugin (``python -u -m pulumi.dynamic``) by
+default, or any other plugin command (this package's ``pulumi-resource-cdf-workflows``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from ._values import deserialize, serialize, wrap_secret
+from .results import CHANGES, CheckResult, ConfigureResult, DiffResult, ReadResult
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TESTS_DIR = REPO_ROOT / "tests"
-
-DiffChanges = Literal["SOME", "NONE", "UNKNOWN"]
-
-_CHANGES: dict[int, DiffChanges] = {
-    provider_pb2.DiffResponse.DIFF_SOME: "SOME",
-    provider_pb2.DiffResponse.DIFF_NONE: "NONE",
-    provider_pb2.DiffResponse.DIFF_UNKNOWN: "UNKNOWN",
-}
 
 _MAX_MESSAGE = 400 * 1024 * 1024
 
@@ -45,36 +39,6 @@ class PluginError(Exception):
 
 class PluginStartError(RuntimeError):
     """The plugin process exited or printed no port in time."""
-
-
-@dataclass(frozen=True)
-class ConfigureResult:
-    accept_secrets: bool
-    accept_resources: bool
-    supports_preview: bool
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    inputs: dict[str, Any]
-    failures: list[tuple[str, str]]
-    """``(property, reason)`` pairs."""
-
-
-@dataclass(frozen=True)
-class DiffResult:
-    changes: DiffChanges
-    replaces: list[str]
-    delete_before_replace: bool
-
-
-@dataclass(frozen=True)
-class ReadResult:
-    id: str | None
-    """``None`` when the provider returned no id (the resource is gone)."""
-    outs: dict[str, Any]
-    inputs: dict[str, Any] | None
-    """``None`` unless the provider returned ``ReadResult(inputs=...)``."""
 
 
 def _split_urn(urn: str) -> tuple[str, str]:
@@ -99,12 +63,13 @@ def plugin_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 class PluginProcess:
-    """The real dynamic-provider plugin in a subprocess, as the engine launches it.
+    """A real plugin in a subprocess, as the engine launches it: the dynamic-provider plugin, or ``command``.
 
     Use as a context manager. All methods take and return plain dicts and are safe to call from several
-    threads at once (the plugin itself serves 4 calls at a time). Outgoing property maps have secret
-    wrappers stripped (as the engine does: the plugin answers ``acceptSecrets: false``); numbers come
-    back as floats; unknowns come back as :data:`harness.UNKNOWN`.
+    threads at once (the dynamic plugin itself serves 4 calls at a time). Outgoing property maps have secret
+    wrappers stripped (as the engine does for the dynamic plugin: it answers ``acceptSecrets: false``) unless
+    ``send_secrets`` (a plugin that accepts secrets gets them wrapped); numbers come back as floats; unknowns
+    come back as :data:`harness.UNKNOWN`; secrets in answers keep their wrapper (see :func:`harness.is_secret`).
     """
 
     def __init__(
@@ -114,8 +79,12 @@ class PluginProcess:
         cwd: str | os.PathLike[str] | None = None,
         start_timeout: float = 20.0,
         call_timeout: float = 60.0,
+        command: Sequence[str] | None = None,
+        send_secrets: bool = False,
     ) -> None:
         self._env = plugin_env(env)
+        self._command = list(command) if command is not None else [sys.executable, "-u", "-m", "pulumi.dynamic"]
+        self._send_secrets = send_secrets
         self._cwd = str(cwd) if cwd is not None else str(REPO_ROOT)
         self._start_timeout = start_timeout
         self.call_timeout = call_timeout
@@ -158,7 +127,7 @@ class PluginProcess:
         self._tmp = tempfile.TemporaryDirectory(prefix="pulumi-dynamic-plugin-")
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self._proc = subprocess.Popen(
-                [sys.executable, "-u", "-m", "pulumi.dynamic"],
+                self._command,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
@@ -251,6 +220,9 @@ class PluginProcess:
         except grpc.RpcError as exc:
             raise PluginError(method, exc.code(), exc.details() or "") from None
 
+    def _serialize(self, props: Mapping[str, Any]) -> Any:
+        return serialize(props, keep_secrets=self._send_secrets)
+
     def get_plugin_info(self) -> str:
         return str(self._call("GetPluginInfo", empty_pb2.Empty()).version)
 
@@ -280,7 +252,9 @@ class PluginProcess:
         type_, name = _split_urn(urn)
         resp = self._call(
             "Check",
-            provider_pb2.CheckRequest(urn=urn, name=name, type=type_, olds=serialize(olds), news=serialize(news)),
+            provider_pb2.CheckRequest(
+                urn=urn, name=name, type=type_, olds=self._serialize(olds), news=self._serialize(news)
+            ),
         )
         return CheckResult(
             inputs=deserialize(resp.inputs),
@@ -303,26 +277,30 @@ class PluginProcess:
             urn=urn,
             name=name,
             type=type_,
-            olds=serialize(olds),
-            news=serialize(news),
+            olds=self._serialize(olds),
+            news=self._serialize(news),
             ignoreChanges=list(ignore_changes),
         )
         if old_inputs is not None:
-            request.old_inputs.CopyFrom(serialize(old_inputs))
+            request.old_inputs.CopyFrom(self._serialize(old_inputs))
         resp = self._call("Diff", request)
         return DiffResult(
-            changes=_CHANGES.get(resp.changes, "UNKNOWN"),
+            changes=CHANGES.get(resp.changes, "UNKNOWN"),
             replaces=list(resp.replaces),
             delete_before_replace=bool(resp.deleteBeforeReplace),
         )
 
-    def create(self, urn: str, props: Mapping[str, Any], timeout: float = 0.0) -> tuple[str, dict[str, Any]]:
+    def create(
+        self, urn: str, props: Mapping[str, Any], timeout: float = 0.0, *, preview: bool = False
+    ) -> tuple[str, dict[str, Any]]:
         """Returns ``(id, outs)``. ``timeout`` is the request's custom timeout in seconds (0 = none);
-        the gRPC deadline is ``call_timeout``."""
+        the gRPC deadline is ``call_timeout``. ``preview`` asks what a preview would show."""
         type_, name = _split_urn(urn)
         resp = self._call(
             "Create",
-            provider_pb2.CreateRequest(urn=urn, name=name, type=type_, properties=serialize(props), timeout=timeout),
+            provider_pb2.CreateRequest(
+                urn=urn, name=name, type=type_, properties=self._serialize(props), timeout=timeout, preview=preview
+            ),
         )
         return str(resp.id), deserialize(resp.properties)
 
@@ -338,9 +316,9 @@ class PluginProcess:
         type_, name = _split_urn(urn)
         request = provider_pb2.ReadRequest(id=id, urn=urn, name=name, type=type_)
         if props is not None:
-            request.properties.CopyFrom(serialize(props))
+            request.properties.CopyFrom(self._serialize(props))
         if inputs is not None:
-            request.inputs.CopyFrom(serialize(inputs))
+            request.inputs.CopyFrom(self._serialize(inputs))
         resp = self._call("Read", request)
         return ReadResult(
             id=str(resp.id) or None,
@@ -364,12 +342,12 @@ class PluginProcess:
             urn=urn,
             name=name,
             type=type_,
-            olds=serialize(olds),
-            news=serialize(news),
+            olds=self._serialize(olds),
+            news=self._serialize(news),
             timeout=timeout,
         )
         if old_inputs is not None:
-            request.old_inputs.CopyFrom(serialize(old_inputs))
+            request.old_inputs.CopyFrom(self._serialize(old_inputs))
         resp = self._call("Update", request)
         return deserialize(resp.properties)
 
@@ -384,11 +362,16 @@ class PluginProcess:
     ) -> None:
         type_, name = _split_urn(urn)
         request = provider_pb2.DeleteRequest(
-            id=id, urn=urn, name=name, type=type_, properties=serialize(props), timeout=timeout
+            id=id, urn=urn, name=name, type=type_, properties=self._serialize(props), timeout=timeout
         )
         if old_inputs is not None:
-            request.old_inputs.CopyFrom(serialize(old_inputs))
+            request.old_inputs.CopyFrom(self._serialize(old_inputs))
         self._call("Delete", request)
+
+    def get_schema(self) -> dict[str, Any]:
+        """The plugin's package schema, parsed."""
+        schema: dict[str, Any] = json.loads(self._call("GetSchema", provider_pb2.GetSchemaRequest(version=0)).schema)
+        return schema
 
     def cancel(self) -> None:
         self._call("Cancel", empty_pb2.Empty())
