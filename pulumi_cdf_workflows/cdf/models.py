@@ -54,6 +54,15 @@ class CdfClientCredentials(BaseModel):
         return {"clientId": self.client_id, "clientSecret": self.client_secret.get_secret_value()}
 
 
+class CdfTokenInspection(_ApiModel):
+    """What ``GET /token/inspect`` says of a token: its subject, its projects and its capabilities, each kept as
+    the API's JSON (``{"workflowOrchestrationAcl": {"actions": [...], "scope": {...}}, "projectScope": {...}}``)."""
+
+    subject: str | None = None
+    projects: list[dict[str, Any]] = []
+    capabilities: list[dict[str, Any]] = []
+
+
 class CdfCreatedSession(_ApiModel):
     """A session created by ``POST /sessions``. The nonce is a SecretStr: it never shows in a repr."""
 
@@ -149,6 +158,7 @@ class CdfWorkflowTrigger(_ApiModel):
 __all__ = [
     "CdfClientCredentials",
     "CdfCreatedSession",
+    "CdfTokenInspection",
     "CdfWorkflow",
     "CdfWorkflowDefinition",
     "CdfWorkflowExecution",

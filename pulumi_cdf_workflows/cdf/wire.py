@@ -33,6 +33,7 @@ from pulumi_cdf_workflows.cdf.errors import (
 from pulumi_cdf_workflows.cdf.models import (
     CdfClientCredentials,
     CdfCreatedSession,
+    CdfTokenInspection,
 )
 from pulumi_cdf_workflows.cdf.settings import ConnectionSettings
 
@@ -136,6 +137,20 @@ class WireClient:
         body = self._request("POST", "/sessions", what=what, body={"items": [item]}, safe=True, secrets=secrets)
         return self._load(CdfCreatedSession, self._first_item(body, what), what)
 
+    def inspect_token(self) -> CdfTokenInspection:
+        """``GET /api/v1/token/inspect``: who the client is and what it may do (needs projectsAcl:LIST and
+        groupsAcl:LIST, and the IDENTITY scope)."""
+        what = f"Inspecting the token of {self._principal()}"
+        reply = self._request("GET", "/token/inspect", what=what, safe=True, in_project=False)
+        return self._load(CdfTokenInspection, reply, what)
+
+    def sign_in(self) -> None:
+        """Get a token (the identity provider alone is asked; nothing is sent to CDF)."""
+        self._auth.token()
+
+    def _principal(self) -> str:
+        return f"client {self.settings.client_id}" if self.settings.uses_oauth else "the static token"
+
     def revoke_sessions(self, session_ids: Iterable[int]) -> None:
         """``POST /sessions/revoke``: the sessions can no longer be used (a revoked one is not an error)."""
         items = [{"id": session_id} for session_id in session_ids]
@@ -166,6 +181,7 @@ class WireClient:
         outcome_unknown: OutcomeUnknown | None = None,
         secrets: Iterable[str] = (),
         only_404_is_not_found: bool = False,
+        in_project: bool = True,
     ) -> Any:
         """Send one API request with the retry rules of its kind; return the decoded JSON reply.
 
@@ -173,7 +189,8 @@ class WireClient:
         429 and connections that never got established. ``outcome_unknown`` builds the error for an
         unsafe request whose reply was lost. ``secrets`` are redacted from every error message.
         """
-        url = self.settings.api_base + path
+        # Most calls are the project's; a few (token inspect) are the API's own, under /api/v1.
+        url = (self.settings.api_base if in_project else f"{self.settings.base_url}/api/v1") + path
         secrets = [s for s in secrets if s]
         data = None
         if body is not None:

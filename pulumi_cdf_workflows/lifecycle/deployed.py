@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pulumi_cdf_workflows.cdf.errors import CdfError
 from pulumi_cdf_workflows.cdf.settings import ConnectionSettings
+from pulumi_cdf_workflows.lifecycle.permissions import DataSet, Principal, explain_403
 from pulumi_cdf_workflows.lifecycle.properties import OnChange, defaults, prop
 from pulumi_cdf_workflows.lifecycle.provider import CdfResourceProvider, ProviderError, client_for, report, same
 from pulumi_cdf_workflows.validation.fields import ConnectionArgs, identifier, is_unknown, validated
@@ -129,14 +130,29 @@ class UpsertProvider(CdfResourceProvider):
                 result[name] = default
         return result
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = self._normalized(news)
         args, problems = self._validate(inputs)
         failures = [CheckFailure(prop, reason) for prop, reason in problems]
         settings = self._checked_settings(inputs, failures)
         if settings is not None and args is not None:
-            self._declare(_key(settings, self.kind, self._resource_id(inputs)))
+            id_ = self._resource_id(inputs)
+            self._declare(_key(settings, self.kind, id_))
+            operation = "create" if not olds else "update" if self._writes(olds, inputs) else None
+            if operation is not None:
+                failures += self._permission_failures(
+                    settings, inputs, self.kind, operation, id_, lambda who: self._data_set(settings, args, who),
+                    getattr(args, "client_credentials", None),  # a trigger's session is made with them
+                )  # fmt: skip
         return CheckResult(inputs, failures)
+
+    def _writes(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether an `up` would write this resource to CDF (an update of something CDF keeps)."""
+        return any(self._changed(p, olds, news) for p in (*self.replace_properties, *self.update_properties))
+
+    def _data_set(self, settings: ConnectionSettings, args: Any, principal: Principal) -> DataSet:
+        """The data set the resource's workflow is in, for the permission check."""
+        return self._workflow_data_set(settings, args.workflow_external_id, principal)
 
     def _declare(self, key: _Key) -> None:
         if self.resource:
@@ -186,7 +202,9 @@ class UpsertProvider(CdfResourceProvider):
             found = self._retrieve(client, id_, props)
         except CdfError as exc:
             problem = f"could not read whether it exists: {exc}"
-            raise ProviderError(f"Could not deploy {self.kind} {id_}: {problem}") from None
+            raise ProviderError(
+                f"Could not deploy {self.kind} {id_}: {problem}{explain_403(exc, self.kind, 'read')}"
+            ) from None
         existed = found is not None
         differences = [] if found is None else self._differences(found, props)
         if differences and not props.get(ADOPT):
@@ -203,11 +221,13 @@ class UpsertProvider(CdfResourceProvider):
         outs["claim_id"] = claim
         return CreateResult(id_, outs)
 
-    def _deploy(self, client: CdfClient, args: Any, id_: str) -> dict[str, Any]:
+    def _deploy(self, client: CdfClient, args: Any, id_: str, operation: str = "create") -> dict[str, Any]:
         try:
             return self._upsert(client, args)
         except CdfError as exc:
-            raise ProviderError(f"Could not deploy {self.kind} {id_}: {exc}") from None
+            raise ProviderError(
+                f"Could not deploy {self.kind} {id_}: {exc}{explain_403(exc, self.kind, operation)}"
+            ) from None
 
     def _differences(self, found: Mapping[str, Any], props: Mapping[str, Any]) -> list[str]:
         return [
@@ -232,7 +252,7 @@ class UpsertProvider(CdfResourceProvider):
         settings = self._settings(news.get("connection"))
         id_ = self._resource_id(news)
         if any(self._changed(p, olds, news) for p in self.update_properties) or self._rebind(olds, news, settings):
-            from_cdf = self._deploy(client_for(settings), args, id_)
+            from_cdf = self._deploy(client_for(settings), args, id_, "update")
         else:  # only settings changed: nothing to write
             from_cdf = {}
         outs = {k: v for k, v in olds.items() if k != "__provider"}
@@ -250,7 +270,9 @@ class UpsertProvider(CdfResourceProvider):
             found = self._retrieve(client_for(settings), id_, props)
         except CdfError as exc:
             where = f"CDF project '{settings.project}'"
-            raise ProviderError(f"Could not read {self.kind} {id_} in {where}: {exc}") from None
+            raise ProviderError(
+                f"Could not read {self.kind} {id_} in {where}: {exc}{explain_403(exc, self.kind, 'read')}"
+            ) from None
         if found is None:
             if not props.get("project"):
                 raise ProviderError(f"{self.kind} {id_} does not exist in CDF project '{settings.project}'")
@@ -269,7 +291,9 @@ class UpsertProvider(CdfResourceProvider):
         try:
             self._delete(client_for(settings), id_, props)
         except CdfError as exc:
-            raise ProviderError(f"Could not delete {self.kind} {id_}: {exc}") from None
+            raise ProviderError(
+                f"Could not delete {self.kind} {id_}: {exc}{explain_403(exc, self.kind, 'delete')}"
+            ) from None
 
     def _keeper(self, key: _Key, props: Mapping[str, Any]) -> str | None:
         """Why the object must stay, when another resource of this run has taken it over or names it."""

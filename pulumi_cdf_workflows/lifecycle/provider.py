@@ -14,7 +14,7 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pulumi.dynamic import (
@@ -24,6 +24,7 @@ from pulumi.dynamic import (
 )
 from pydantic import BaseModel
 
+from pulumi_cdf_workflows.cdf.errors import CdfError
 from pulumi_cdf_workflows.cdf.settings import SECRET_FIELDS, ConnectionSettings
 from pulumi_cdf_workflows.lifecycle import plugin_errors
 from pulumi_cdf_workflows.lifecycle.connection import (
@@ -31,6 +32,18 @@ from pulumi_cdf_workflows.lifecycle.connection import (
     ConnectionConfigError,
     config_key,
     resolve_connection,
+    validate_on_preview,
+)
+from pulumi_cdf_workflows.lifecycle.permissions import (
+    ANYWHERE,
+    WORKFLOWS,
+    DataSet,
+    Principal,
+    first_notice,
+    missing,
+    principal_of,
+    refusal,
+    sign_in_problem,
 )
 from pulumi_cdf_workflows.lifecycle.properties import OnChange, arguments, output_names, secret_arguments
 from pulumi_cdf_workflows.validation.fields import (
@@ -248,6 +261,71 @@ class CdfResourceProvider(ResourceProvider):
         except ProviderError as exc:
             failures.append(CheckFailure("connection", str(exc)))
             return None
+
+    def _permission_failures(
+        self,
+        settings: ConnectionSettings,
+        props: Mapping[str, Any],
+        kind: str,
+        operation: str,
+        id_: str,
+        data_set: Callable[[Principal], DataSet],
+        credentials: ClientCredentialsArgs | None = None,
+    ) -> list[CheckFailure]:
+        """For check, with `cdf:validateOnPreview` on: a failure when the deploying principal lacks what `operation`
+        needs. `data_set` finds the workflow's data set (it may read CDF) when the principal's scope depends on it.
+        When the token cannot be inspected, says so once and checks nothing: it never fails a deploy that could
+        succeed. A resource's own `credentials` must sign in: its session is made with them at `up`."""
+        if not validate_on_preview(self._config()):
+            return []
+        failures = self._credentials_failures(settings, kind, credentials)
+        key = _client_key(settings)
+        principal = principal_of(settings, lambda: client_for(settings).inspect_token(), key)
+        if isinstance(principal, str):
+            if first_notice(key):
+                report(self._label(props), f"permissions were not checked before the deploy: {principal}")
+            return failures
+        where = data_set(principal)
+        lacks = missing(principal, kind, operation, settings.project, where)
+        if lacks:
+            failures.append(
+                CheckFailure("", refusal(kind, operation, id_, where, principal.name, settings.project, lacks))
+            )
+        return failures
+
+    @staticmethod
+    def _credentials_failures(
+        settings: ConnectionSettings, kind: str, credentials: ClientCredentialsArgs | None
+    ) -> list[CheckFailure]:
+        """A failure when the resource's own client credentials cannot sign in at the connection's token URL (read
+        only: the identity provider alone is asked, once per credentials per process). Only OAuth connections have
+        a token URL to ask."""
+        if credentials is None or not settings.uses_oauth:
+            return []
+        theirs = settings.model_copy(
+            update={"client_id": credentials.client_id, "client_secret": credentials.client_secret}
+        )
+        problem = sign_in_problem(lambda: client_for(theirs).sign_in(), _client_key(theirs))
+        if problem is None:
+            return []
+        return [
+            CheckFailure(
+                "client_credentials",
+                f"client {credentials.client_id} cannot sign in at {settings.token_url}: {problem}. The {kind}'s "
+                "session is made with these credentials at `up`, and CDF would refuse it",
+            )
+        ]
+
+    def _workflow_data_set(self, settings: ConnectionSettings, workflow_external_id: str, who: Principal) -> DataSet:
+        """The data set of a workflow in CDF, for the permission check, read only when the principal's scope depends
+        on it: None when in none; ANYWHERE when it is not there yet (this program may deploy it) or unreadable."""
+        if who.in_all_of_project(WORKFLOWS, "WRITE", settings.project):
+            return None
+        try:
+            found = client_for(settings).retrieve_workflow(workflow_external_id)
+        except CdfError:
+            return ANYWHERE
+        return ANYWHERE if found is None else found.data_set_id
 
     def _settings_where_it_lives(self, props: Mapping[str, Any]) -> ConnectionSettings:
         """The project and URL stored at create, with the credentials the connection resolves to now."""

@@ -20,6 +20,7 @@ from pydantic import field_validator
 
 from pulumi_cdf_workflows.cdf.errors import WorkflowBusyError
 from pulumi_cdf_workflows.cdf.models import CdfWorkflow, CdfWorkflowStatus
+from pulumi_cdf_workflows.cdf.settings import ConnectionSettings
 from pulumi_cdf_workflows.lifecycle import plugin_host
 from pulumi_cdf_workflows.lifecycle.connection import (
     CdfConnection,
@@ -28,6 +29,7 @@ from pulumi_cdf_workflows.lifecycle.connection import (
     delete_wait_seconds,
 )
 from pulumi_cdf_workflows.lifecycle.deployed import DeployedArgs, DeployedOutputs, UpsertProvider
+from pulumi_cdf_workflows.lifecycle.permissions import DataSet, Principal
 from pulumi_cdf_workflows.lifecycle.polling import PollSchedule
 from pulumi_cdf_workflows.lifecycle.properties import OnChange, prop
 from pulumi_cdf_workflows.lifecycle.provider import ProviderError, report
@@ -100,6 +102,9 @@ class WorkflowProvider(UpsertProvider):
 
     def _resource_id(self, props: Mapping[str, Any]) -> str:
         return str(props["external_id"])
+
+    def _data_set(self, settings: ConnectionSettings, args: WorkflowArgs, principal: Principal) -> DataSet:
+        return args.data_set_id  # the data set it is written to
 
     def _upsert(self, client: CdfClient, args: WorkflowArgs) -> dict[str, Any]:
         return _outputs(

@@ -30,6 +30,7 @@ from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecution, CdfWorkflowExe
 from pulumi_cdf_workflows.cdf.settings import ConnectionSettings
 from pulumi_cdf_workflows.lifecycle import plugin_host
 from pulumi_cdf_workflows.lifecycle.connection import validate_on_preview
+from pulumi_cdf_workflows.lifecycle.permissions import explain_403
 from pulumi_cdf_workflows.lifecycle.plugin_host import Interruption
 from pulumi_cdf_workflows.lifecycle.properties import OnChange, arguments, defaults, secret_arguments
 from pulumi_cdf_workflows.lifecycle.provider import (
@@ -129,7 +130,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
     outputs_model = ExecutionOutputs
 
     # --- check ---------------------------------------------------------------------------------------
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = normalized_inputs(news)
         args, problems = validated(ExecutionArgs, inputs)
         failures = [CheckFailure(prop, reason) for prop, reason in problems]
@@ -138,7 +139,18 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         read_cdf = validate_on_preview(self._config()) and not inputs.get("deployed_by_stack")
         if settings is not None and args is not None and read_cdf:
             failures.extend(self._confirm_version_exists(args, settings))
+        if settings is not None and args is not None and self._runs(olds, inputs):
+            operation = "run with a nonce" if args.nonce is not None else "run"
+            failures += self._permission_failures(
+                settings, inputs, "workflow execution", operation, args.workflow_external_id,
+                lambda who: self._workflow_data_set(settings, args.workflow_external_id, who), args.client_credentials,
+            )  # fmt: skip
         return CheckResult(inputs, failures)
+
+    @staticmethod
+    def _runs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether an `up` would run the workflow: a new resource, or one that a changed input replaces."""
+        return not olds or any(not same(olds.get(p), news.get(p)) for p in REPLACE_PROPERTIES)
 
     def _confirm_version_exists(self, args: ExecutionArgs, settings: ConnectionSettings) -> list[CheckFailure]:
         key = (str(settings.base_url), settings.project, args.workflow_external_id, args.version)
@@ -147,6 +159,9 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         try:
             found = client_for(settings).retrieve_workflow_version(args.workflow_external_id, args.version)
         except CdfAuthError as exc:
+            if exc.status == 403:  # signed in, but may not read it
+                needs = explain_403(exc, "workflow version", "read")
+                return [CheckFailure("", f"could not read {_describe_run(args, settings)}: {exc}{needs}")]
             return [CheckFailure("connection", f"could not sign in to CDF to confirm the workflow version: {exc}")]
         except CdfError as exc:
             hint = " (`pulumi config set cdf:validateOnPreview false` skips this read)"
@@ -215,8 +230,9 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         except ExecutionMayHaveStartedError as exc:
             execution = recover_lost_run(client, args, what, marker, started_ms, exc, label)
         except CdfError as exc:
+            needs = explain_403(exc, "workflow execution", "run" if args.nonce is None else "run with a nonce")
             raise WorkflowExecutionError(
-                f"Could not run {what}: {exc}. No execution was started; the next `pulumi up` tries again."
+                f"Could not run {what}: {exc}{needs}. No execution was started; the next `pulumi up` tries again."
             ) from None
         report(label, f"started execution {execution.id} ({execution.status})")
         return self._created(client, props, args, settings, execution, what, label)
