@@ -39,7 +39,8 @@ def test_preview_of_a_new_stack_plans_a_create_and_only_reads(workspace: Workspa
     requests = workspace.requests_during(lambda: workspace.pulumi("preview", stack=STACK))
 
     api = [f"{r['method']} {r['path']}" for r in requests if r["path"].startswith("/api/")]
-    assert api == [f"GET /api/v1/projects/{CDF_PROJECT}/workflows/e2e-wf/versions/1"]
+    # The version's existence, and who deploys (for the permission check): reads only.
+    assert api == [f"GET /api/v1/projects/{CDF_PROJECT}/workflows/e2e-wf/versions/1", "GET /api/v1/token/inspect"]
     assert workspace.executions() == []
     preview = workspace.pulumi("preview", stack=STACK)
     assert re.search(r"\bcreate\b", resource_line(preview.stdout)), describe(preview)
