@@ -13,16 +13,21 @@ long waits behave:
 
 Both reach into the plugin's gRPC server and executor; where those are not what they expect (another Python,
 another server, a plain thread in tests) they do nothing, and waits end only at their own limits.
+
+The provider plugin `cdf-workflows` (`pulumi_cdf_workflows.plugin`) needs no hooks: it calls `interrupt()` from
+its Cancel, `watch_engine()` once, and sets per call `progress_to` (where `report` sends progress lines) and
+`engine_timeout` (the resource's customTimeouts), which reach the lifecycle in the call's context.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import enum
 import gc
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
@@ -80,7 +85,13 @@ def slot_lent() -> Iterator[None]:
             pool._max_workers -= 1
 
 
-def _interrupt(why: Interruption) -> None:
+# Set by the provider plugin around each call; the dynamic-provider plugin leaves them unset.
+progress_to: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar("progress_to", default=None)
+engine_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar("engine_timeout", default=None)
+
+
+def interrupt(why: Interruption) -> None:
+    """Make every wait of this process stop now (the first reason given is kept): the engine's Cancel."""
     global _interruption
     with _lock:
         if _interruption is None:
@@ -89,7 +100,7 @@ def _interrupt(why: Interruption) -> None:
 
 
 def _hook_cancel() -> None:
-    """Route the engine's Cancel to `_interrupt`, keeping whatever the plugin did with it before."""
+    """Route the engine's Cancel to `interrupt`, keeping whatever the plugin did with it before."""
     import grpc  # the plugin's own dependency, loaded already where this matters
 
     for handler in gc.get_objects():
@@ -101,7 +112,7 @@ def _hook_cancel() -> None:
             continue
 
         def cancel(request: Any, context: Any, _original: Any = original) -> Any:
-            _interrupt(Interruption.CANCELLED)
+            interrupt(Interruption.CANCELLED)
             return _original.unary_unary(request, context)
 
         methods[_CANCEL_METHOD] = grpc.unary_unary_rpc_method_handler(
@@ -141,13 +152,20 @@ def install() -> None:
     register = getattr(threading, "_register_atexit", None)  # runs before the interpreter joins worker threads
     if callable(register):
         with contextlib.suppress(RuntimeError):  # already shutting down
-            register(lambda: _interrupt(Interruption.TERMINATED))
+            register(lambda: interrupt(Interruption.TERMINATED))
+
+
+def watch_engine() -> None:
+    """Notice from now on when the `pulumi` process that started this plugin is gone (for a plugin the engine
+    starts directly; `install` does this for the dynamic-provider plugin)."""
+    global _lineage
+    _lineage = _current_lineage()
 
 
 def interruption() -> Interruption | None:
     """Why waits must stop now, or None."""
     if _interruption is None and _lineage is not None and _current_lineage() != _lineage:
-        _interrupt(Interruption.ENGINE_GONE)
+        interrupt(Interruption.ENGINE_GONE)
     return _interruption
 
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from pulumi_cdf_workflows.cdf.errors import CdfError
 from pulumi_cdf_workflows.cdf.settings import SECRET_FIELDS, ConnectionSettings
-from pulumi_cdf_workflows.lifecycle import plugin_errors
+from pulumi_cdf_workflows.lifecycle import plugin_errors, plugin_host
 from pulumi_cdf_workflows.lifecycle.connection import (
     STACK_CONFIG_KEYS,
     ConnectionConfigError,
@@ -94,6 +94,10 @@ def client_for(settings: ConnectionSettings) -> CdfClient:
 
 
 def report(label: str, message: str) -> None:
+    sink = plugin_host.progress_to.get()
+    if sink is not None:  # the provider plugin logs it on the resource's own row
+        sink(message)
+        return
     # The engine shows a dynamic provider's stderr lines in `pulumi up` output as they arrive.
     print(f"[{label}] {message}", file=sys.stderr, flush=True)
 

@@ -53,7 +53,12 @@ from pulumi_cdf_workflows.resources.execution.recovery import (
     recover_lost_run,
     run_identity,
 )
-from pulumi_cdf_workflows.resources.execution.waiting import ExecutionWaiter, WaitOutcome, compact_tasks
+from pulumi_cdf_workflows.resources.execution.waiting import (
+    ExecutionNotCompleted,
+    ExecutionWaiter,
+    WaitOutcome,
+    compact_tasks,
+)
 from pulumi_cdf_workflows.validation.fields import (
     MAX_METADATA_PAIRS,
     identifier,
@@ -73,6 +78,8 @@ CREDENTIAL_PROPERTIES = secret_arguments(ExecutionArgs)
 # Settings that only affect how the provider behaves; stored in place, nothing runs.
 SETTING_PROPERTIES = tuple(p for p in arguments(ExecutionArgs, OnChange.STORE) if p not in CREDENTIAL_PROPERTIES)
 SETTING_DEFAULTS = defaults(ExecutionArgs, SETTING_PROPERTIES)
+# Set in the outputs of a create whose wait ended badly, when the stack records it (the provider plugin does).
+CREATE_FAILED = "create_failed"
 
 
 class WorkflowExecutionError(ProviderError):
@@ -184,6 +191,8 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         # `__provider` is deliberately not compared: a package upgrade must not re-run a workflow.
         replaces = [p for p in REPLACE_PROPERTIES if not same(olds.get(p), news.get(p))]
         replaces += self._target_changes(olds, news.get("connection"), "runs the workflow again")
+        if olds.get(CREATE_FAILED):  # as when nothing was recorded: run again, or take over one still running
+            replaces.append(CREATE_FAILED)
         updates = []
         for prop, default in SETTING_DEFAULTS.items():
             old = olds.get(prop, default)
@@ -251,7 +260,12 @@ class WorkflowExecutionProvider(CdfResourceProvider):
         outs = self._outputs(props, args, settings)
         outs.update(_execution_outputs(execution))
         if args.wait_for_completion:
-            detailed = self._wait(client, execution.id, args, what, label)
+            try:
+                detailed = self._wait(client, execution.id, args, what, label)
+            except ExecutionNotCompleted as exc:
+                seen = exc.result.execution
+                exc.outputs = {**outs, **(_execution_outputs(seen) if seen else {}), CREATE_FAILED: exc.outcome}
+                raise
             if detailed is not None:
                 outs.update(_execution_outputs(detailed))
         return CreateResult(execution.id, outs)
@@ -276,6 +290,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
             report=lambda m: report(label, m),
             sleep=plugin_host.pause,
             interrupted=plugin_host.interruption,
+            engine_timeout=plugin_host.engine_timeout.get,
         )
         result = waiter.wait()
         if result.outcome is WaitOutcome.COMPLETED:
@@ -301,7 +316,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
                     "still run, so cancel it in CDF first if two must not run at once"
                 )
             report(label, cancelled)
-        raise WorkflowExecutionError(result.message(what, cancelled))
+        raise ExecutionNotCompleted(result, what, cancelled)
 
     def _outputs(self, props: Mapping[str, Any], args: ExecutionArgs, settings: ConnectionSettings) -> dict[str, Any]:
         """The non-secret inputs as given (settings with their defaults), the resolved connection target and the

@@ -13,6 +13,7 @@ from pulumi_cdf_workflows.cdf.errors import CdfApiError, CdfAuthError, CdfError,
 from pulumi_cdf_workflows.cdf.models import CdfWorkflowExecutionDetailed, CdfWorkflowStatus, CdfWorkflowTaskExecution
 from pulumi_cdf_workflows.lifecycle.plugin_host import Interruption
 from pulumi_cdf_workflows.lifecycle.polling import PollSchedule
+from pulumi_cdf_workflows.lifecycle.provider import ProviderError
 
 TASK_OUTPUT_LIMIT_BYTES = 4096
 _FINISHED_TASK = (
@@ -25,6 +26,8 @@ _FINISHED_TASK = (
     "CANCELLED",
     "SKIPPED",
 )
+TIMEOUT_SECONDS = "timeout_seconds"
+CUSTOM_TIMEOUTS = "the resource's customTimeouts (create)"
 _FAILED_TASK = ("FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT", "COMPLETED_WITH_ERRORS")
 
 
@@ -61,22 +64,30 @@ class WaitResult:
     last_error: str | None = None
     refused_status: int | None = None
     interruption: Interruption | None = None
+    limit: str = TIMEOUT_SECONDS
+    """What bounded the wait: `timeout_seconds`, or the engine's customTimeouts when smaller."""
 
     @property
     def may_still_run(self) -> bool:
         """The wait ended without seeing the execution end: it may still be running in CDF."""
         return self.outcome in (WaitOutcome.STILL_RUNNING, WaitOutcome.REFUSED, WaitOutcome.INTERRUPTED)
 
-    def message(self, what: str, cancelled: str | None = None) -> str:
+    def message(self, what: str, cancelled: str | None = None, recorded: bool = False) -> str:
         """The error a user sees when the wait did not end in COMPLETED. `cancelled` says what became of a
-        cancel sent because the wait gave up (None: no cancel was sent)."""
-        again = "Nothing was recorded in the stack, so the next `pulumi up` runs the workflow again"
+        cancel sent because the wait gave up (None: no cancel was sent); `recorded`, that the stack keeps the
+        execution as it is (the provider plugin can, the dynamic provider cannot). The next `up` does the same
+        either way."""
+        kept = (
+            "The stack records it as it is (`pulumi refresh` reads it again)"
+            if recorded
+            else "Nothing was recorded in the stack"
+        )
+        again = f"{kept}, so the next `pulumi up` runs the workflow again"
         if self.may_still_run:
             if cancelled is None:
                 overlap = (
-                    " and was not cancelled. Nothing was recorded in the stack: the next `pulumi up` takes this "
-                    "execution over while it still runs (and waits for it again), and runs the workflow again once "
-                    "it has ended"
+                    f" and was not cancelled. {kept}: the next `pulumi up` takes this execution over while it still "
+                    "runs (and waits for it again), and runs the workflow again once it has ended"
                 )
             else:
                 overlap = f". {cancelled}. {again}"
@@ -89,7 +100,7 @@ class WaitResult:
                 seen = f"it is still {self.execution.status}"
             return (
                 f"Gave up waiting for execution {self.execution_id} of {what} after {self.timeout:g} s "
-                f"(timeout_seconds): {seen}{overlap}, or raise timeout_seconds."
+                f"({self.limit}): {seen}{overlap}, or raise {self.limit}."
             )
         if self.outcome is WaitOutcome.REFUSED:
             meaning = _REFUSAL_MEANING.get(self.refused_status or 0, "CDF will not show this execution")
@@ -119,6 +130,22 @@ class WaitResult:
         return f"Execution {self.execution_id} of {what} ended {execution.status}{reason}.{tasks} {again}."
 
 
+class ExecutionNotCompleted(ProviderError):
+    """Create started an execution, but its wait ended badly: what the stack could record of it (the provider
+    plugin records it; the dynamic provider cannot), and the message for either case."""
+
+    def __init__(self, result: WaitResult, what: str, cancelled: str | None) -> None:
+        super().__init__(result.message(what, cancelled))
+        self.result = result
+        self.recorded_message = result.message(what, cancelled, recorded=True)
+        self.execution_id = result.execution_id
+        # Why the stack records it as failed, in a few words: "ended unsuccessfully: FAILED", "still running: ..."
+        why = result.limit if result.outcome is WaitOutcome.STILL_RUNNING else None
+        why = why or (result.execution.status if result.execution is not None else "status unknown")
+        self.outcome = f"{result.outcome.value}: {why}"
+        self.outputs: dict[str, Any] = {}
+
+
 @dataclass
 class ExecutionWaiter:
     """Polls the detailed execution until it leaves RUNNING or `timeout` seconds have passed."""
@@ -132,8 +159,15 @@ class ExecutionWaiter:
     clock: Callable[[], float] = time.monotonic
     # Why the wait must stop before its time (Ctrl-C, a terminated deploy), or None; `sleep` ends early then.
     interrupted: Callable[[], Interruption | None] = lambda: None
+    # The engine's customTimeouts for this call in seconds (the provider plugin gets them), or None.
+    engine_timeout: Callable[[], float | None] = lambda: None
 
     def wait(self) -> WaitResult:
+        engine = self.engine_timeout()
+        if engine and engine < self.timeout:
+            self.timeout, limit = engine, CUSTOM_TIMEOUTS
+        else:
+            limit = TIMEOUT_SECONDS
         start = self.clock()
         deadline = start + self.timeout
         last: CdfWorkflowExecutionDetailed | None = None
@@ -188,7 +222,14 @@ class ExecutionWaiter:
                 outcome = WaitOutcome.COMPLETED if current.status == "COMPLETED" else WaitOutcome.ENDED_UNSUCCESSFULLY
                 return WaitResult(outcome, self.execution_id, current, self.clock() - start, reads, self.timeout)
         return WaitResult(
-            WaitOutcome.STILL_RUNNING, self.execution_id, last, self.clock() - start, reads, self.timeout, last_error
+            WaitOutcome.STILL_RUNNING,
+            self.execution_id,
+            last,
+            self.clock() - start,
+            reads,
+            self.timeout,
+            last_error,
+            limit=limit,
         )
 
     def _report_progress(
