@@ -3,7 +3,9 @@
 Per call it builds that provider as the dynamic resource class would (named `<stack>/<name>` and the Pulumi
 project, both read from the URN), configures it with the same `cdf:*` keys, converts the properties to the
 snake_case plain dicts it takes, and converts its answer back. The lifecycle methods block (they call CDF and
-may wait for an execution), so each runs in a thread of its own and the server keeps serving other calls.
+may wait for an execution), so each runs in a thread of its own and the server keeps serving other calls:
+there is no limit of 4 calls at once as in the dynamic-provider plugin. Each call's progress is logged
+against its resource, and its customTimeouts bound an execution's wait (`lifecycle.plugin_host`).
 """
 
 from __future__ import annotations
@@ -19,21 +21,34 @@ from pulumi.dynamic import ConfigureRequest as DynamicConfigureRequest
 from pulumi.provider.experimental import provider as protocol
 from pulumi.provider.experimental.property_value import PropertyValue
 
+from pulumi_cdf_workflows.lifecycle import plugin_host
 from pulumi_cdf_workflows.lifecycle.connection import STACK_CONFIG_KEYS
 from pulumi_cdf_workflows.lifecycle.properties import user_arguments
 from pulumi_cdf_workflows.lifecycle.provider import CdfResourceProvider, same
-from pulumi_cdf_workflows.plugin.catalog import PACKAGE, RESOURCES, Served
+from pulumi_cdf_workflows.plugin.catalog import PACKAGE, RESOURCES, PluginOutputs, Served
+from pulumi_cdf_workflows.plugin.engine import EngineLog
 from pulumi_cdf_workflows.plugin.names import camel, camel_path, to_camel, to_snake
 from pulumi_cdf_workflows.plugin.schema import config_name, package_schema
 from pulumi_cdf_workflows.plugin.values import plain_map, property_map, secret_keys
+from pulumi_cdf_workflows.resources.execution.waiting import ExecutionNotCompleted
 from pulumi_cdf_workflows.validation.fields import UNKNOWN
 
 _T = TypeVar("_T")
 
 
-async def _in_thread(call: Callable[[], _T]) -> _T:
-    """Run `call` in a new thread, not a pool's: `lifecycle.plugin_host` hooks into pools it finds, which suits
-    the dynamic-provider plugin's servicer, not this one (Cancel is left to a later increment)."""
+class CreatedButFailed(Exception):
+    """Create made the object but failed after: the servicer hands the engine its id and outputs with the error
+    (`ErrorResourceInitFailed`), so the stack records it."""
+
+    def __init__(self, resource_id: str, properties: dict[str, PropertyValue], message: str) -> None:
+        super().__init__(message)
+        self.resource_id = resource_id
+        self.properties = properties
+
+
+async def _in_thread(call: Callable[[], _T], progress: Callable[[str], None], timeout: float = 0.0) -> _T:
+    """Run `call` in a new thread (not a pool's: `lifecycle.plugin_host` hooks into pools it finds, which suits
+    only the dynamic-provider plugin), with its progress sent to `progress` and the engine's `timeout`."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[_T] = loop.create_future()
 
@@ -46,6 +61,9 @@ async def _in_thread(call: Callable[[], _T]) -> _T:
             done.set_result(result)  # type: ignore[arg-type]
 
     def work() -> None:
+        # A new thread starts with a context of its own: these are this call's alone.
+        plugin_host.progress_to.set(progress)
+        plugin_host.engine_timeout.set(timeout or None)
         try:
             result = call()
         except BaseException as exc:
@@ -66,8 +84,9 @@ def _urn_parts(urn: str) -> tuple[str, str, str, str]:
 class CdfWorkflowsProvider(protocol.Provider):
     """Serves the resources of `catalog.RESOURCES` with their dynamic providers' lifecycle."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine_address: str = "") -> None:
         self._config: dict[str, Any] = {}
+        self._engine = EngineLog(engine_address)
 
     # --- the provider itself ---------------------------------------------------------------------------
     async def get_schema(self, request: protocol.GetSchemaRequest) -> protocol.GetSchemaResponse:
@@ -91,8 +110,13 @@ class CdfWorkflowsProvider(protocol.Provider):
         return protocol.ConfigureResponse(accept_secrets=True, supports_preview=True)
 
     async def cancel(self) -> None:
-        """The engine's Cancel (Ctrl-C, and the end of every run). A later increment makes waits end here, as
-        `lifecycle.plugin_host` does in the dynamic-provider plugin; until then waits end at their own limits."""
+        """The engine's Cancel (Ctrl-C, and the end of every run): waits end now, as in the dynamic-provider
+        plugin, and say what became of their execution."""
+        plugin_host.interrupt(plugin_host.Interruption.CANCELLED)
+
+    async def _run(self, urn: str, call: Callable[[], _T], timeout: float = 0.0) -> _T:
+        stack, _, _, name = _urn_parts(urn)
+        return await _in_thread(call, self._engine.sink(urn, f"{stack}/{name}"), timeout)
 
     def _lifecycle(self, urn: str) -> tuple[Served, CdfResourceProvider]:
         stack, project, type_, name = _urn_parts(urn)
@@ -105,7 +129,7 @@ class CdfWorkflowsProvider(protocol.Provider):
 
     @staticmethod
     def _props(served: Served, props: Mapping[str, PropertyValue]) -> dict[str, Any]:
-        return to_snake(plain_map(props), served.provider.args_model, served.provider.outputs_model)
+        return to_snake(plain_map(props), served.provider.args_model, served.provider.outputs_model, PluginOutputs)
 
     @staticmethod
     def _answer(
@@ -116,13 +140,13 @@ class CdfWorkflowsProvider(protocol.Provider):
         provider = served.provider
         secret = {camel(n) for n in provider.secret_inputs} | secret_keys(*secret_from)
         outs = {k: v for k, v in props.items() if k != "__provider"}
-        return property_map(to_camel(outs, provider.args_model, provider.outputs_model), secret)
+        return property_map(to_camel(outs, provider.args_model, provider.outputs_model, PluginOutputs), secret)
 
     # --- the resources ---------------------------------------------------------------------------------
     async def check(self, request: protocol.CheckRequest) -> protocol.CheckResponse:
         served, lifecycle = self._lifecycle(request.urn)
         olds, news = self._props(served, request.old_inputs), self._props(served, request.new_inputs)
-        result = await _in_thread(lambda: lifecycle.check(olds, news))
+        result = await self._run(request.urn, lambda: lifecycle.check(olds, news))
         args = served.provider.args_model
         failures = [protocol.CheckFailure(camel_path(f.property, args), f.reason) for f in result.failures or []]
         inputs = self._answer(served, result.inputs or {}, request.new_inputs)
@@ -131,7 +155,7 @@ class CdfWorkflowsProvider(protocol.Provider):
     async def diff(self, request: protocol.DiffRequest) -> protocol.DiffResponse:
         served, lifecycle = self._lifecycle(request.urn)
         olds, news = self._props(served, request.old_state), self._props(served, request.new_inputs)
-        result = await _in_thread(lambda: lifecycle.diff(request.resource_id, olds, news))
+        result = await self._run(request.urn, lambda: lifecycle.diff(request.resource_id, olds, news))
         replaces = [camel(p) for p in result.replaces or []]
         return protocol.DiffResponse(
             changes=result.changes,
@@ -146,18 +170,27 @@ class CdfWorkflowsProvider(protocol.Provider):
         if request.preview:  # nothing runs; what CDF will say is not known yet
             names = _output_names(served)
             return protocol.CreateResponse("", self._answer(served, dict.fromkeys(names, UNKNOWN), request.properties))
-        result = await _in_thread(lambda: lifecycle.create(props))
+        try:
+            result = await self._run(request.urn, lambda: lifecycle.create(props), request.timeout)
+        except ExecutionNotCompleted as failed:
+            outs = self._answer(served, failed.outputs, request.properties)
+            raise CreatedButFailed(failed.execution_id, outs, failed.recorded_message) from None
         outs = self._answer(served, result.outs or {}, request.properties)
         return protocol.CreateResponse(str(result.id), outs)
 
     async def read(self, request: protocol.ReadRequest) -> protocol.ReadResponse:
         served, lifecycle = self._lifecycle(request.urn)
         props = self._props(served, request.properties)
-        result = await _in_thread(lambda: lifecycle.read(request.resource_id, props))
+        result = await self._run(request.urn, lambda: lifecycle.read(request.resource_id, props))
         if not result.id:  # gone: the engine forgets it
             return protocol.ReadResponse()
         secret_from = (request.properties, request.inputs)
-        inputs = request.inputs if result.inputs is None else self._answer(served, result.inputs, *secret_from)
+        if result.inputs is not None:
+            inputs = self._answer(served, result.inputs, *secret_from)
+        elif not request.properties and not request.inputs:  # `pulumi import`: the inputs are what CDF holds
+            inputs = self._answer(served, _imported_inputs(served, result.outs or {}), *secret_from)
+        else:
+            inputs = request.inputs
         outs = self._answer(served, result.outs or {}, *secret_from)
         return protocol.ReadResponse(str(result.id), outs, inputs)
 
@@ -167,13 +200,21 @@ class CdfWorkflowsProvider(protocol.Provider):
         if request.preview:  # nothing is written: the stored outputs with the new public inputs
             public = {**olds, **lifecycle._public(news)}
             return protocol.UpdateResponse(self._answer(served, public, request.olds, request.news))
-        result = await _in_thread(lambda: lifecycle.update(request.resource_id, olds, news))
+        result = await self._run(request.urn, lambda: lifecycle.update(request.resource_id, olds, news))
         return protocol.UpdateResponse(self._answer(served, result.outs or {}, request.olds, request.news))
 
     async def delete(self, request: protocol.DeleteRequest) -> None:
         served, lifecycle = self._lifecycle(request.urn)
         props = self._props(served, request.properties)
-        await _in_thread(lambda: lifecycle.delete(request.resource_id, props))
+        await self._run(request.urn, lambda: lifecycle.delete(request.resource_id, props))
+
+
+def _imported_inputs(served: Served, outs: Mapping[str, Any]) -> dict[str, Any]:
+    """An imported object's inputs: its public arguments as read from CDF, so the program that declares the same
+    plans no change (secret ones CDF never shows; the program's connection is its own)."""
+    provider = served.provider
+    names = [n for n in user_arguments(provider.args_model) if n not in provider.secret_inputs]
+    return {n: outs[n] for n in names if outs.get(n) is not None}
 
 
 def _output_names(served: Served) -> list[str]:

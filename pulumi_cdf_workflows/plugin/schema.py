@@ -107,6 +107,8 @@ def resource_spec(served: Served, builder: _Builder) -> dict[str, Any]:
 
     properties = {camel(n): spec(n) for n in inputs if n not in secret}  # secrets are never outputs
     properties.update({camel(n): builder.field(info) for n, info in outputs.model_fields.items()})
+    extra = served.plugin_outputs.model_fields if served.plugin_outputs is not None else {}
+    properties.update({camel(n): builder.field(info) for n, info in extra.items()})
     return {
         "description": served.description,
         "inputProperties": {camel(n): spec(n) for n in inputs},

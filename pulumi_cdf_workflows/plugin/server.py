@@ -3,8 +3,9 @@ shown as their message.
 
 The SDK's servicer appends a Python traceback to every error. A `ProviderError` already says what went wrong
 and what to do (as in the dynamic-provider plugin, see `lifecycle.plugin_errors`), so the servicer here sends
-its message alone; anything else (a bug) keeps its traceback. The servicer is also where a later increment
-packs partial state into a failed Create (`ErrorResourceInitFailed`).
+its message alone; anything else (a bug) keeps its traceback. A create that made its object but failed after
+(`CreatedButFailed`) reaches the engine as partial state: the status's details pack `ErrorResourceInitFailed`,
+and the engine records the resource with its outputs and the error (its `initErrors`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,29 @@ from typing import Any
 
 import grpc
 from pulumi.provider.experimental import server
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.runtime.proto import provider_pb2, status_pb2
 
 from pulumi_cdf_workflows._version import __version__
+from pulumi_cdf_workflows.lifecycle import plugin_host
+from pulumi_cdf_workflows.lifecycle.connection import use_config_namespace
 from pulumi_cdf_workflows.lifecycle.provider import ProviderError
-from pulumi_cdf_workflows.plugin.provider import CdfWorkflowsProvider
+from pulumi_cdf_workflows.plugin.catalog import PACKAGE
+from pulumi_cdf_workflows.plugin.provider import CdfWorkflowsProvider, CreatedButFailed
 
 _Handler = Callable[[Any, Any], Awaitable[Any]]
+
+
+def _details(error: CreatedButFailed) -> bytes:
+    """The `grpc-status-details-bin` the engine reads as "created, but failed": a `google.rpc.Status` whose
+    details pack `ErrorResourceInitFailed` with the id and outputs to record."""
+    failed = provider_pb2.ErrorResourceInitFailed(
+        id=error.resource_id, properties=PropertyValue.marshal_map(error.properties), reasons=[str(error)]
+    )
+    status = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=str(error))
+    status.details.add().Pack(failed)
+    serialized: bytes = status.SerializeToString()
+    return serialized
 
 
 async def _without_traceback(handler: _Handler, request: Any, context: Any) -> Any:
@@ -28,7 +46,11 @@ async def _without_traceback(handler: _Handler, request: Any, context: Any) -> A
         return await handler(request, context)
     except Exception as wrapped:
         # The SDK raises a new exception with the traceback in its text; the provider's own is its context.
-        error = wrapped.__context__ if not isinstance(wrapped, ProviderError) else wrapped
+        error = wrapped.__context__ if not isinstance(wrapped, ProviderError | CreatedButFailed) else wrapped
+        if isinstance(error, CreatedButFailed):
+            await context.abort(
+                grpc.StatusCode.UNKNOWN, str(error), trailing_metadata=(("grpc-status-details-bin", _details(error)),)
+            )
         if isinstance(error, ProviderError):
             await context.abort(grpc.StatusCode.UNKNOWN, str(error))
         raise
@@ -58,4 +80,7 @@ def run() -> None:
     """`pulumi-resource-cdf-workflows <engine address>`: serve until the engine stops the plugin."""
     # `server.main` builds its servicer from this module-level name.
     server.ProviderServicer = _Servicer  # type: ignore[misc]
-    server.main(sys.argv[1:], __version__, CdfWorkflowsProvider())
+    use_config_namespace(PACKAGE)  # messages name `cdf-workflows:*`, the keys this plugin's users set
+    plugin_host.watch_engine()  # waits end when the `pulumi` that started this plugin is killed
+    engine = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
+    server.main(sys.argv[1:], __version__, CdfWorkflowsProvider(engine))
