@@ -167,9 +167,9 @@ class CdfWorkflowsProvider(protocol.Provider):
     async def create(self, request: protocol.CreateRequest) -> protocol.CreateResponse:
         served, lifecycle = self._lifecycle(request.urn)
         props = self._props(served, request.properties)
-        if request.preview:  # nothing runs; what CDF will say is not known yet
-            names = _output_names(served)
-            return protocol.CreateResponse("", self._answer(served, dict.fromkeys(names, UNKNOWN), request.properties))
+        if request.preview:  # nothing runs: what CDF will say is unknown, what the program says is known
+            planned = {**dict.fromkeys(_output_names(served), UNKNOWN), **lifecycle._public(props)}
+            return protocol.CreateResponse("", self._answer(served, planned, request.properties))
         try:
             result = await self._run(request.urn, lambda: lifecycle.create(props), request.timeout)
         except ExecutionNotCompleted as failed:

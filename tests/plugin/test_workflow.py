@@ -61,3 +61,15 @@ def test_a_workflow_that_differs_in_cdf_is_not_overwritten_and_the_message_says_
     assert "already exists in CDF project 'test-project' and differs from this program" in message
     assert "Traceback" not in message
     assert _in_cdf(emu)["backfill"].description == "theirs"
+
+
+def test_a_triggers_preview_shows_its_schedule_as_the_python_resource_does(
+    plugin: PluginProcess, emu: CdfEmulator
+) -> None:
+    trigger = urn("WorkflowTrigger", "nightly")
+    rule = {"triggerType": "schedule", "cronExpression": "0 2 * * *"}
+    inputs = plugin.check(trigger, {}, {"externalId": "nightly", "workflowExternalId": "wf", "workflowVersion": "1",
+                                        "triggerRule": rule}).inputs  # fmt: skip
+    id_, outs = plugin.create(trigger, inputs, preview=True)
+    assert (id_, outs["schedule"], outs["externalId"]) == ("", "At 02:00 (UTC)", "nightly")
+    assert emu.backend.list_triggers(CDF_PROJECT, None, None)[0] == []
