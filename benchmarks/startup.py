@@ -59,14 +59,22 @@ for i in range({n}):
 """
 
 
-def _project(root: Path, name: str, program: str, emu: CdfEmulator) -> tuple[Path, dict[str, str]]:
+def _project(
+    root: Path, name: str, program: str, emu: CdfEmulator, *, namespace: str = "cdf", plugins: Path | None = None
+) -> tuple[Path, dict[str, str]]:
+    """A project of this interpreter's packages with a stack `dev` of its own file backend, configured for `emu`
+    under `namespace` (`cdf`: the dynamic providers' keys; `cdf-workflows`: the plugin's), with the plugin
+    `pulumi-resource-cdf-workflows` taken from directory `plugins` where given."""
     directory, state, home = root / name, root / f"{name}-state", root / f"{name}-home"
     for d in (directory, state, home):
         d.mkdir()
-    (directory / "Pulumi.yaml").write_text(
+    pulumi_yaml = (
         f"name: {name}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
         f"    virtualenv: {json.dumps(sys.prefix)}\n"
     )
+    if plugins is not None:
+        pulumi_yaml += f"plugins:\n  providers:\n    - name: cdf-workflows\n      path: {json.dumps(str(plugins))}\n"
+    (directory / "Pulumi.yaml").write_text(pulumi_yaml)
     (directory / "__main__.py").write_text(program)
     env = {
         **os.environ,
@@ -81,13 +89,13 @@ def _project(root: Path, name: str, program: str, emu: CdfEmulator) -> tuple[Pat
 
     run("stack", "init", "dev", "--secrets-provider", "passphrase")
     for key, value in (
-        ("cdf:project", PROJECT),
-        ("cdf:baseUrl", emu.base_url),
-        ("cdf:clientId", CLIENT_ID),
-        ("cdf:clientSecret", CLIENT_SECRET),
+        ("project", PROJECT),
+        ("baseUrl", emu.base_url),
+        ("clientId", CLIENT_ID),
+        ("clientSecret", CLIENT_SECRET),
     ):
-        run("config", "set", key, value)
-    run("config", "set", "--plaintext", "cdf:tokenUrl", emu.token_url)
+        run("config", "set", f"{namespace}:{key}", value)
+    run("config", "set", "--plaintext", f"{namespace}:tokenUrl", emu.token_url)
     return directory, env
 
 
