@@ -167,8 +167,11 @@ class CdfWorkflowsProvider(protocol.Provider):
     async def create(self, request: protocol.CreateRequest) -> protocol.CreateResponse:
         served, lifecycle = self._lifecycle(request.urn)
         props = self._props(served, request.properties)
-        if request.preview:  # nothing runs: what CDF will say is unknown, what the program says is known
-            planned = {**dict.fromkeys(_output_names(served), UNKNOWN), **lifecycle._public(props)}
+        if request.preview:  # nothing runs: what CDF will say is unknown; outputs check computed are known
+            # Inputs stay unknown to dependents: an execution's check then knows not to look for a version this
+            # program has yet to deploy (the Python face says so with `workflow_version=`).
+            computed = {k: v for k, v in props.items() if k in served.provider.outputs}
+            planned = {**dict.fromkeys(_output_names(served), UNKNOWN), **computed}
             return protocol.CreateResponse("", self._answer(served, planned, request.properties))
         try:
             result = await self._run(request.urn, lambda: lifecycle.create(props), request.timeout)

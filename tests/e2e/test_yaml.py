@@ -41,50 +41,16 @@ STACK = "dev"
 WORKFLOW = "yaml-wf"
 TRIGGER = "yaml-nightly"
 
-PROGRAM = """\
-resources:
-  workflow:
-    type: cdf-workflows:index:Workflow
-    properties:
-      externalId: yaml-wf
-      description: deployed by a Pulumi YAML program
-  v1:
-    type: cdf-workflows:index:WorkflowVersion
-    properties:
-      workflowExternalId: ${workflow.externalId}
-      version: "1"
-      workflowDefinition:
-        tasks:
-          - externalId: list-assets
-            type: cdf
-            parameters:
-              cdfRequest:
-                resourcePath: /assets/list
-                method: POST
-  nightly:
-    type: cdf-workflows:index:WorkflowTrigger
-    properties:
-      externalId: yaml-nightly
-      triggerRule:
-        triggerType: schedule
-        cronExpression: "0 2 * * *"
-      workflowExternalId: ${v1.workflowExternalId}
-      workflowVersion: ${v1.version}
-      input:
-        full: false
-  run:
-    type: cdf-workflows:index:WorkflowExecution
-    properties:
-      workflowExternalId: ${v1.workflowExternalId}
-      version: ${v1.version}
-      input:
-        day: mon
-      waitForCompletion: true
-outputs:
-  executionId: ${run.executionId}
-  status: ${run.status}
-  schedule: ${nightly.schedule}
-"""
+
+def readme_program() -> str:
+    """The README's YAML program from `resources:` on: the test runs what the README shows."""
+    text = (REPO_ROOT / "README.md").read_text()
+    block = text[text.index("```yaml\nname: cdf-yaml\n") :]
+    block = block[: block.index("```\n", 8)]
+    return block[block.index("resources:\n") :]
+
+
+PROGRAM = readme_program()
 
 
 def missing(message: str) -> NoReturn:

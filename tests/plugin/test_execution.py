@@ -79,7 +79,7 @@ def test_a_preview_create_runs_nothing_and_leaves_the_outputs_unknown(plugin: Pl
     assert id_ == ""
     assert outs["status"] == UNKNOWN
     assert outs["executionId"] == UNKNOWN
-    assert outs["workflowExternalId"] == WORKFLOW  # what the program says is known at preview, as in Python
+    assert outs["workflowExternalId"] == UNKNOWN  # dependents must not look for a version not deployed yet
 
 
 def test_diff_of_the_same_inputs_is_no_change_and_of_a_new_input_a_replacement(plugin: PluginProcess) -> None:
