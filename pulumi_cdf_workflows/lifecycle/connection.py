@@ -57,21 +57,6 @@ STACK_CONFIG_KEYS = (
 )
 
 
-# Where users set stack config: `cdf:*` for the dynamic resources; the provider plugin, whose process serves only
-# it, switches messages to its own namespace (`cdf-workflows:*`, which its configure maps onto these keys).
-_namespace = "cdf"
-
-
-def use_config_namespace(namespace: str) -> None:
-    global _namespace
-    _namespace = namespace
-
-
-def shown_key(key: str) -> str:
-    """A stack config key (`cdf:baseUrl`) as the user sets it in this process's face."""
-    return f"{_namespace}:{key.split(':', 1)[1]}"
-
-
 class ConnectionConfigError(ValueError):
     """The connection cannot be resolved; the message names the settings that would fix it."""
 
@@ -79,7 +64,7 @@ class ConnectionConfigError(ValueError):
 def _hint(name: str) -> str:
     field = _BY_NAME[name]
     return (
-        f"set connection.{name} on the resource, `pulumi config set {shown_key(field.config_key)} <value>`"
+        f"set connection.{name} on the resource, `pulumi config set {field.config_key} <value>`"
         f"{' --secret' if name in SECRET_FIELDS else ''}, or the environment variable {field.env_var}"
     )
 
@@ -166,7 +151,7 @@ def resolve_connection(
             name = ".".join(str(p) for p in error["loc"])
             message = str(error["msg"]).removeprefix("Value error, ")
             field = _BY_NAME.get(name)
-            where = f" ({shown_key(field.config_key)} / {field.env_var})" if field else ""
+            where = f" ({field.config_key} / {field.env_var})" if field else ""
             problems.append(f"connection.{name}{where}: {message}" if name else message)
         raise ConnectionConfigError("invalid CDF connection: " + "; ".join(problems)) from None
 
@@ -183,7 +168,7 @@ def _flag(key: str, env: str, stack_config: Mapping[str, Any], environ: Mapping[
         return True
     if text in ("false", "0", "no", "off"):
         return False
-    raise ConnectionConfigError(f"{shown_key(key)} / {env} must be true or false, got {value!r}")
+    raise ConnectionConfigError(f"{key} / {env} must be true or false, got {value!r}")
 
 
 def validate_on_preview(stack_config: Mapping[str, Any]) -> bool:
@@ -204,7 +189,7 @@ def delete_wait_seconds(stack_config: Mapping[str, Any], environ: Mapping[str, s
         seconds = -1.0
     if not 0 <= seconds <= 24 * 3600:
         raise ConnectionConfigError(
-            f"{shown_key(DELETE_WAIT_KEY)} / {DELETE_WAIT_ENV} must be a number of seconds from 0 to 86400, "
+            f"{DELETE_WAIT_KEY} / {DELETE_WAIT_ENV} must be a number of seconds from 0 to 86400, "
             f"got {value!r}"
         )
     return seconds

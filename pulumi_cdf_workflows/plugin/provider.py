@@ -30,6 +30,8 @@ from pulumi_cdf_workflows.plugin.engine import EngineLog
 from pulumi_cdf_workflows.plugin.names import camel, camel_path, to_camel, to_snake
 from pulumi_cdf_workflows.plugin.schema import config_name, package_schema
 from pulumi_cdf_workflows.plugin.values import plain_map, property_map, secret_keys
+from pulumi_cdf_workflows.plugin.words import in_plugin_words
+from pulumi_cdf_workflows.resources.execution.provider import CREATE_FAILED
 from pulumi_cdf_workflows.resources.execution.waiting import ExecutionNotCompleted
 from pulumi_cdf_workflows.validation.fields import UNKNOWN
 
@@ -148,7 +150,10 @@ class CdfWorkflowsProvider(protocol.Provider):
         olds, news = self._props(served, request.old_inputs), self._props(served, request.new_inputs)
         result = await self._run(request.urn, lambda: lifecycle.check(olds, news))
         args = served.provider.args_model
-        failures = [protocol.CheckFailure(camel_path(f.property, args), f.reason) for f in result.failures or []]
+        failures = [
+            protocol.CheckFailure(camel_path(f.property, args), in_plugin_words(f.reason))
+            for f in result.failures or []
+        ]
         inputs = self._answer(served, result.inputs or {}, request.new_inputs)
         return protocol.CheckResponse(inputs=inputs, failures=failures)
 
@@ -176,7 +181,9 @@ class CdfWorkflowsProvider(protocol.Provider):
         try:
             result = await self._run(request.urn, lambda: lifecycle.create(props), request.timeout)
         except ExecutionNotCompleted as failed:
-            outs = self._answer(served, failed.outputs, request.properties)
+            said = {k: in_plugin_words(v) if k == CREATE_FAILED and isinstance(v, str) else v
+                    for k, v in failed.outputs.items()}  # fmt: skip
+            outs = self._answer(served, said, request.properties)
             raise CreatedButFailed(failed.execution_id, outs, failed.recorded_message) from None
         outs = self._answer(served, result.outs or {}, request.properties)
         return protocol.CreateResponse(str(result.id), outs)

@@ -25,6 +25,7 @@ from pulumi_cdf_workflows.lifecycle.connection import (
 from pulumi_cdf_workflows.lifecycle.properties import OnChange, arguments, secret_arguments, user_arguments
 from pulumi_cdf_workflows.plugin.catalog import PACKAGE, RESOURCES, Served
 from pulumi_cdf_workflows.plugin.names import camel, model_of
+from pulumi_cdf_workflows.plugin.words import description as schema_text
 
 _ANY = {"$ref": "pulumi.json#/Any"}
 _PRIMITIVES: dict[Any, str] = {str: "string", SecretStr: "string", bool: "boolean", int: "integer", float: "number"}
@@ -75,7 +76,7 @@ class _Builder:
             self.types[token] = {}  # a placeholder first, in case the model refers to itself
             self.types[token] = {
                 "type": "object",
-                "description": (model.__doc__ or "").strip(),
+                "description": schema_text(model.__doc__ or ""),
                 "properties": {camel(n): self.field(info) for n, info in model.model_fields.items()},
                 "required": [camel(n) for n, info in model.model_fields.items() if info.is_required()],
             }
@@ -84,7 +85,7 @@ class _Builder:
     def field(self, info: FieldInfo, *, secret: bool = False, replaces: bool = False) -> dict[str, Any]:
         spec = self.type_of(info.annotation)
         if info.description:
-            spec["description"] = info.description
+            spec["description"] = schema_text(info.description)
         if secret or SecretStr in (info.annotation, *typing.get_args(info.annotation)):
             spec["secret"] = True
         if replaces:
@@ -110,7 +111,7 @@ def resource_spec(served: Served, builder: _Builder) -> dict[str, Any]:
     extra = served.plugin_outputs.model_fields if served.plugin_outputs is not None else {}
     properties.update({camel(n): builder.field(info) for n, info in extra.items()})
     return {
-        "description": served.description,
+        "description": schema_text(served.description),
         "inputProperties": {camel(n): spec(n) for n in inputs},
         "requiredInputs": [camel(n) for n in inputs if fields[n].is_required()],
         "properties": properties,

@@ -21,10 +21,9 @@ from pulumi.runtime.proto import provider_pb2, status_pb2
 
 from pulumi_cdf_workflows._version import __version__
 from pulumi_cdf_workflows.lifecycle import plugin_host
-from pulumi_cdf_workflows.lifecycle.connection import use_config_namespace
 from pulumi_cdf_workflows.lifecycle.provider import ProviderError
-from pulumi_cdf_workflows.plugin.catalog import PACKAGE
 from pulumi_cdf_workflows.plugin.provider import CdfWorkflowsProvider, CreatedButFailed
+from pulumi_cdf_workflows.plugin.words import in_plugin_words
 
 _Handler = Callable[[Any, Any], Awaitable[Any]]
 
@@ -33,12 +32,16 @@ def _details(error: CreatedButFailed) -> bytes:
     """The `grpc-status-details-bin` the engine reads as "created, but failed": a `google.rpc.Status` whose
     details pack `ErrorResourceInitFailed` with the id and outputs to record."""
     failed = provider_pb2.ErrorResourceInitFailed(
-        id=error.resource_id, properties=PropertyValue.marshal_map(error.properties), reasons=[str(error)]
+        id=error.resource_id, properties=PropertyValue.marshal_map(error.properties), reasons=[_said(error)]
     )
-    status = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=str(error))
+    status = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=_said(error))
     status.details.add().Pack(failed)
     serialized: bytes = status.SerializeToString()
     return serialized
+
+
+def _said(error: Exception) -> str:
+    return in_plugin_words(str(error))
 
 
 async def _without_traceback(handler: _Handler, request: Any, context: Any) -> Any:
@@ -49,10 +52,10 @@ async def _without_traceback(handler: _Handler, request: Any, context: Any) -> A
         error = wrapped.__context__ if not isinstance(wrapped, ProviderError | CreatedButFailed) else wrapped
         if isinstance(error, CreatedButFailed):
             await context.abort(
-                grpc.StatusCode.UNKNOWN, str(error), trailing_metadata=(("grpc-status-details-bin", _details(error)),)
+                grpc.StatusCode.UNKNOWN, _said(error), trailing_metadata=(("grpc-status-details-bin", _details(error)),)
             )
         if isinstance(error, ProviderError):
-            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
+            await context.abort(grpc.StatusCode.UNKNOWN, _said(error))
         raise
 
 
@@ -80,7 +83,6 @@ def run() -> None:
     """`pulumi-resource-cdf-workflows <engine address>`: serve until the engine stops the plugin."""
     # `server.main` builds its servicer from this module-level name.
     server.ProviderServicer = _Servicer  # type: ignore[misc]
-    use_config_namespace(PACKAGE)  # messages name `cdf-workflows:*`, the keys this plugin's users set
     plugin_host.watch_engine()  # waits end when the `pulumi` that started this plugin is killed
     engine = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
     server.main(sys.argv[1:], __version__, CdfWorkflowsProvider(engine))

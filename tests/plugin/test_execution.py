@@ -10,6 +10,7 @@ from harness import UNKNOWN, PluginError, PluginProcess, is_secret, strip_secret
 
 from pulumi_cdf_workflows.emulator import CdfEmulator
 from pulumi_cdf_workflows.plugin.names import camel_path
+from pulumi_cdf_workflows.plugin.words import in_plugin_words
 from pulumi_cdf_workflows.resources.execution.args import ExecutionArgs
 from pulumi_cdf_workflows.resources.execution.provider import WorkflowExecutionProvider
 
@@ -37,7 +38,7 @@ def test_check_refuses_a_bad_input_with_the_dynamic_providers_message(plugin: Pl
     checked = plugin.check(RUN, {}, _inputs(timeoutSeconds=-1.0, metadata=bad["metadata"]))
 
     assert sorted(checked.failures) == sorted(
-        (camel_path(f.property, ExecutionArgs), f.reason) for f in expected.failures
+        (camel_path(f.property, ExecutionArgs), in_plugin_words(f.reason)) for f in expected.failures
     )
     assert {prop for prop, _ in checked.failures} == {"timeoutSeconds", "metadata"}
 

@@ -88,8 +88,8 @@ def test_a_wait_that_times_out_records_the_running_execution_and_the_next_up_tak
 
     assert failed is not None
     state = deserialize(failed.properties)
-    assert state["status"] == "RUNNING" and state["createFailed"] == "still running: timeout_seconds"
-    assert "after 1 s (timeout_seconds): it is still RUNNING and was not cancelled. The stack records it" in message
+    assert state["status"] == "RUNNING" and state["createFailed"] == "still running: timeoutSeconds"
+    assert "after 1 s (timeoutSeconds): it is still RUNNING and was not cancelled. The stack records it" in message
     diff = plugin.diff(RUN, failed.id, state, inputs)
     assert diff.replaces == ["createFailed"] and not diff.delete_before_replace
     id_, _ = plugin.create(RUN, {**inputs, "waitForCompletion": False})  # the replacement's create
@@ -106,7 +106,7 @@ def test_with_cancel_on_delete_a_wait_that_gives_up_cancels_and_the_replacement_
     message, failed = create_with_status(plugin, inputs)
 
     assert failed is not None
-    assert "Because cancel_on_delete is set, the provider tried to cancel it: cancelled execution" in message
+    assert "Because cancelOnDelete is set, the provider tried to cancel it: cancelled execution" in message
     assert emu.executions(CDF_PROJECT)[0]["status"] == "TERMINATED"
     diff = plugin.diff(RUN, failed.id, deserialize(failed.properties), inputs)
     assert diff.replaces == ["createFailed"] and diff.delete_before_replace

@@ -177,9 +177,10 @@ class WorkflowExecutionProvider(CdfResourceProvider):
             return [
                 CheckFailure(
                     "version",
-                    f"{_describe_run(args, settings)} does not exist. Check workflow_external_id and version. If a "
-                    "WorkflowVersion of this program deploys it, pass it as workflow_version= (or use its outputs), "
-                    "so that preview knows it comes from this stack; if it was deleted in CDF since the last deploy, "
+                    f"{_describe_run(args, settings)} does not exist. Check workflow_external_id and version. If "
+                    "a WorkflowVersion of this program deploys it, take workflow_external_id and version from its "
+                    "outputs (in Python, or pass workflow_version=), so that preview knows it comes from this stack; "
+                    "if it was deleted in CDF since the last deploy, "
                     "run `pulumi refresh`, and the next `pulumi up` deploys it again",
                 )
             ]
