@@ -11,17 +11,12 @@ from typing import Any
 import pytest
 from harness import PluginProcess
 
+# The same emulator and names as the dynamic provider's tests: the two faces are tested against one setup.
+from provider.conftest import CDF_PROJECT, CLEAN_ENV, CLIENT_ID, CLIENT_SECRET, VERSION, WORKFLOW, emu
+
 from pulumi_cdf_workflows.emulator import CdfEmulator
-from pulumi_cdf_workflows.lifecycle.connection import FIELDS, READ_TIMEOUT_ENV
 
 PLUGIN = Path(sys.executable).parent / "pulumi-resource-cdf-workflows"
-CDF_PROJECT = "test-project"
-CLIENT_ID = "deploy-client"
-CLIENT_SECRET = "deploy-client-secret-5f2a"
-WORKFLOW = "wf"
-VERSION = "1"
-# Any CDF settings in the developer's shell must not leak into the plugin under test.
-CLEAN_ENV = {f.env_var: "" for f in FIELDS} | {READ_TIMEOUT_ENV: ""}
 
 
 def urn(resource: str, name: str = "run") -> str:
@@ -51,16 +46,12 @@ def start_plugin(config: dict[str, Any], env: dict[str, str] | None = None) -> P
 
 
 @pytest.fixture
-def emu() -> Iterator[CdfEmulator]:
-    with CdfEmulator(clients={CLIENT_ID: CLIENT_SECRET, "run-client": "run-secret-77"}, task_duration=0.05) as emulator:
-        emulator.upsert_workflow_version(CDF_PROJECT, WORKFLOW, VERSION)
-        yield emulator
-
-
-@pytest.fixture
 def plugin(emu: CdfEmulator) -> Iterator[PluginProcess]:
     started = start_plugin(provider_config(emu))
     try:
         yield started
     finally:
         started.stop()
+
+
+__all__ = ["CDF_PROJECT", "CLEAN_ENV", "CLIENT_ID", "CLIENT_SECRET", "VERSION", "WORKFLOW", "emu"]

@@ -174,39 +174,24 @@ class ExecutionWaiter:
         last_error: str | None = None
         reported_tasks: set[str] = set()
         reads = 0
+
+        def ended(outcome: WaitOutcome, execution: CdfWorkflowExecutionDetailed | None, **why: Any) -> WaitResult:
+            return WaitResult(outcome, self.execution_id, execution, self.clock() - start, reads, self.timeout, **why)
+
         while (remaining := deadline - self.clock()) > 0:
             self.sleep(min(self.schedule.delay(reads, self.clock() - start), remaining))
             if (why := self.interrupted()) is not None:
-                return WaitResult(
-                    WaitOutcome.INTERRUPTED,
-                    self.execution_id,
-                    last,
-                    self.clock() - start,
-                    reads,
-                    self.timeout,
-                    last_error,
-                    interruption=why,
-                )
+                return ended(WaitOutcome.INTERRUPTED, last, last_error=last_error, interruption=why)
             reads += 1
             try:
                 current = self.client.retrieve_execution(self.execution_id)
             except CdfNotFoundError:
-                return WaitResult(
-                    WaitOutcome.VANISHED, self.execution_id, last, self.clock() - start, reads, self.timeout
-                )
+                return ended(WaitOutcome.VANISHED, last)
             except CdfApiError as exc:
                 if isinstance(exc, CdfAuthError) or (exc.status is not None and 400 <= exc.status < 500):
                     # The client already renewed the token once: asking again would learn nothing.
-                    return WaitResult(
-                        WaitOutcome.REFUSED,
-                        self.execution_id,
-                        last,
-                        self.clock() - start,
-                        reads,
-                        self.timeout,
-                        last_error=f"HTTP {exc.status}: {exc.cdf_message or exc}",
-                        refused_status=exc.status,
-                    )
+                    refusal = f"HTTP {exc.status}: {exc.cdf_message or exc}"
+                    return ended(WaitOutcome.REFUSED, last, last_error=refusal, refused_status=exc.status)
                 last_error = str(exc)  # a 5xx the client retried already; the execution runs on regardless
                 self.report(f"could not read execution {self.execution_id}: {exc}; still waiting")
                 continue
@@ -220,17 +205,8 @@ class ExecutionWaiter:
             last = current
             if current.status != CdfWorkflowStatus.RUNNING:
                 outcome = WaitOutcome.COMPLETED if current.status == "COMPLETED" else WaitOutcome.ENDED_UNSUCCESSFULLY
-                return WaitResult(outcome, self.execution_id, current, self.clock() - start, reads, self.timeout)
-        return WaitResult(
-            WaitOutcome.STILL_RUNNING,
-            self.execution_id,
-            last,
-            self.clock() - start,
-            reads,
-            self.timeout,
-            last_error,
-            limit=limit,
-        )
+                return ended(outcome, current)
+        return ended(WaitOutcome.STILL_RUNNING, last, last_error=last_error, limit=limit)
 
     def _report_progress(
         self,
