@@ -16,9 +16,9 @@ capabilities."
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pulumi_cdf_workflows.cdf.errors import CdfAuthError, CdfError
 from pulumi_cdf_workflows.cdf.settings import ConnectionSettings
@@ -146,32 +146,45 @@ def explain_403(error: Exception, kind: str, operation: str) -> str:
     return f". To {operation} a {kind}, the principal needs {named} (CDF's API reference)"
 
 
-_inspected: dict[tuple[str, ...], Principal | str] = {}
 _lock = threading.Lock()
-_noticed: set[tuple[str, ...]] = set()
+_Key = tuple[str, ...]
+_V = TypeVar("_V")
 
 
-def principal_of(settings: ConnectionSettings, inspect: Any, key: tuple[str, ...]) -> Principal | str:
+def _remembered(cache: dict[_Key, _V], key: _Key, ask: Callable[[], tuple[_V, bool]]) -> _V:
+    """What `ask` answers for `key`, asked once per process; an answer it says not to keep is asked again."""
+    with _lock:
+        if key in cache:
+            return cache[key]
+    answer, keep = ask()
+    if not keep:
+        return answer
+    with _lock:
+        return cache.setdefault(key, answer)
+
+
+_inspected: dict[_Key, Principal | str] = {}
+_noticed: set[_Key] = set()
+_signed_in: dict[_Key, str | None] = {}
+
+
+def principal_of(settings: ConnectionSettings, inspect: Callable[[], CdfTokenInspection], key: _Key) -> Principal | str:
     """The principal a connection deploys as (one token inspect per connection per process), or why it could not be
     inspected."""
-    with _lock:
-        if key in _inspected:
-            return _inspected[key]
-    who = f"client {settings.client_id}" if settings.uses_oauth else "a static token"
-    try:
-        found: CdfTokenInspection = inspect()
-        result: Principal | str = Principal(
-            f"client {settings.client_id}" if settings.uses_oauth else f"token subject {found.subject}",
-            tuple(c for c in found.capabilities if isinstance(c, Mapping)),
-        )
-    except CdfError as exc:
-        result = f"{who} may not inspect its token, which needs {INSPECT}: {exc}"
-    with _lock:
-        _inspected.setdefault(key, result)
-        return _inspected[key]
+
+    def ask() -> tuple[Principal | str, bool]:
+        client = f"client {settings.client_id}" if settings.uses_oauth else None
+        try:
+            found = inspect()
+        except CdfError as exc:
+            return f"{client or 'a static token'} may not inspect its token, which needs {INSPECT}: {exc}", True
+        capabilities = tuple(c for c in found.capabilities if isinstance(c, Mapping))
+        return Principal(client or f"token subject {found.subject}", capabilities), True
+
+    return _remembered(_inspected, key, ask)
 
 
-def first_notice(key: tuple[str, ...]) -> bool:
+def first_notice(key: _Key) -> bool:
     """True once per connection and process: the notice that permissions could not be checked is said once."""
     with _lock:
         if key in _noticed:
@@ -180,22 +193,17 @@ def first_notice(key: tuple[str, ...]) -> bool:
         return True
 
 
-_signed_in: dict[tuple[str, ...], str | None] = {}
-
-
-def sign_in_problem(sign_in: Any, key: tuple[str, ...]) -> str | None:
+def sign_in_problem(sign_in: Callable[[], None], key: _Key) -> str | None:
     """Why credentials cannot sign in (the identity provider refused them), or None; asked once per credentials
-    per process. Any other failure (the network) is not the credentials' fault and fails nothing."""
-    with _lock:
-        if key in _signed_in:
-            return _signed_in[key]
-    try:
-        sign_in()
-        result = None
-    except CdfAuthError as exc:
-        result = str(exc)
-    except CdfError:
-        return None
-    with _lock:
-        _signed_in.setdefault(key, result)
-        return _signed_in[key]
+    per process. Any other failure (the network) is not the credentials' fault: it fails nothing, and is not kept."""
+
+    def ask() -> tuple[str | None, bool]:
+        try:
+            sign_in()
+        except CdfAuthError as exc:
+            return str(exc), True
+        except CdfError:
+            return None, False
+        return None, True
+
+    return _remembered(_signed_in, key, ask)
