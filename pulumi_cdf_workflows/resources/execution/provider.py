@@ -82,6 +82,11 @@ SETTING_DEFAULTS = defaults(ExecutionArgs, SETTING_PROPERTIES)
 CREATE_FAILED = "create_failed"
 
 
+def _replaced(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """The inputs whose change runs the workflow again."""
+    return [p for p in REPLACE_PROPERTIES if not same(olds.get(p), news.get(p))]
+
+
 class WorkflowExecutionError(ProviderError):
     """A failure of a WorkflowExecution the user can act on (shown without a traceback)."""
 
@@ -157,7 +162,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
     @staticmethod
     def _runs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
         """Whether an `up` would run the workflow: a new resource, or one that a changed input replaces."""
-        return not olds or any(not same(olds.get(p), news.get(p)) for p in REPLACE_PROPERTIES)
+        return not olds or bool(_replaced(olds, news))
 
     def _confirm_version_exists(self, args: ExecutionArgs, settings: ConnectionSettings) -> list[CheckFailure]:
         key = (str(settings.base_url), settings.project, args.workflow_external_id, args.version)
@@ -190,7 +195,7 @@ class WorkflowExecutionProvider(CdfResourceProvider):
     # --- diff ----------------------------------------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # `__provider` is deliberately not compared: a package upgrade must not re-run a workflow.
-        replaces = [p for p in REPLACE_PROPERTIES if not same(olds.get(p), news.get(p))]
+        replaces = _replaced(olds, news)
         replaces += self._target_changes(olds, news.get("connection"), "runs the workflow again")
         if olds.get(CREATE_FAILED):  # as when nothing was recorded: run again, or take over one still running
             replaces.append(CREATE_FAILED)
