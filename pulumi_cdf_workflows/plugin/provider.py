@@ -219,18 +219,20 @@ class CdfWorkflowsProvider(protocol.Provider):
         await self._run(request.urn, lambda: lifecycle.delete(request.resource_id, props))
 
 
+def _public_arguments(served: Served) -> list[str]:
+    """The arguments a user gives that are not secret: the ones outputs, imports and diffs may show."""
+    provider = served.provider
+    return [n for n in user_arguments(provider.args_model) if n not in provider.secret_inputs]
+
+
 def _imported_inputs(served: Served, outs: Mapping[str, Any]) -> dict[str, Any]:
     """An imported object's inputs: its public arguments as read from CDF, so the program that declares the same
     plans no change (secret ones CDF never shows; the program's connection is its own)."""
-    provider = served.provider
-    names = [n for n in user_arguments(provider.args_model) if n not in provider.secret_inputs]
-    return {n: outs[n] for n in names if outs.get(n) is not None}
+    return {n: outs[n] for n in _public_arguments(served) if outs.get(n) is not None}
 
 
 def _output_names(served: Served) -> list[str]:
-    provider = served.provider
-    public = [n for n in user_arguments(provider.args_model) if n not in provider.secret_inputs]
-    return [*public, *provider.outputs]
+    return [*_public_arguments(served), *served.provider.outputs]
 
 
 def _detailed(
@@ -238,9 +240,8 @@ def _detailed(
 ) -> dict[str, protocol.PropertyDiff]:
     """What `preview --diff` shows: the replacing properties, and the other public inputs whose value changed."""
     kinds = {p: protocol.PropertyDiff(protocol.PropertyDiffKind.UPDATE_REPLACE, True) for p in replaces}
-    provider = served.provider
-    for name in user_arguments(provider.args_model):
+    for name in _public_arguments(served):
         key = camel(name)
-        if key not in kinds and name not in provider.secret_inputs and not same(olds.get(name), news.get(name)):
+        if key not in kinds and not same(olds.get(name), news.get(name)):
             kinds[key] = protocol.PropertyDiff(protocol.PropertyDiffKind.UPDATE, True)
     return kinds
