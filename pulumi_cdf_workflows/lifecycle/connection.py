@@ -189,8 +189,7 @@ def delete_wait_seconds(stack_config: Mapping[str, Any], environ: Mapping[str, s
         seconds = -1.0
     if not 0 <= seconds <= 24 * 3600:
         raise ConnectionConfigError(
-            f"{DELETE_WAIT_KEY} / {DELETE_WAIT_ENV} must be a number of seconds from 0 to 86400, "
-            f"got {value!r}"
+            f"{DELETE_WAIT_KEY} / {DELETE_WAIT_ENV} must be a number of seconds from 0 to 86400, got {value!r}"
         )
     return seconds
 
