@@ -4,16 +4,24 @@ dynamic resources, through the real CLI, and the plugin's start to its first che
     python benchmarks/startup.py [--resources 16] [--rounds 3]
 
 Needs the `pulumi` CLI on PATH (`scripts/install-pulumi | tail -n 1`). One emulator on loopback serves the
-executions (tasks take no time); both stacks use a file backend and this interpreter's packages. Each round runs
-`preview`, `up` and `destroy` of both stacks one after the other, so that both see the same machine; the table
-shows each phase's median and the ratio. Then a fresh `python -m pulumi.dynamic` plugin is started and timed
-to the end of its first Check, for an empty provider and for a WorkflowExecution (with `cdf:validateOnPreview`
-false, so that no request to CDF is timed, and true, which reads the version once). Nothing asserts on timing.
+executions (tasks take no time). A third stack of do-nothing resources loads only this package's dependencies
+(pydantic, and requests at check, as ours does when it reads CDF; see `floors.py`): what is left between it and
+ours is this package's own cost. All stacks use a file backend and this interpreter's packages. Each round runs
+`preview`, `up` and `destroy` of every stack one after the other, so that all see the same machine; the table
+shows each phase's median and its ratio to the do-nothing stack. Then a fresh `python -m pulumi.dynamic` plugin
+is started and timed to the end of its first Check, for an empty provider and for a WorkflowExecution (with
+`cdf:validateOnPreview` false, so that no request to CDF is timed, and true, which reads the version once), and
+for a do-nothing provider whose check validates one pydantic model: what pydantic alone costs. Nothing asserts on
+timing.
+
+The package's bytecode is compiled first, as `pip install` does: where `PYTHONDONTWRITEBYTECODE` is set (as on
+this project's machines), a source checkout would otherwise be compiled again by every process.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -26,12 +34,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from floors import PydanticFloor
 from harness import PluginProcess, capture_registrations
 from harness.toy.provider import Toy
 
+import pulumi_cdf_workflows
 from pulumi_cdf_workflows import WorkflowExecution
 from pulumi_cdf_workflows.emulator import CdfEmulator
 
+BENCHMARKS = Path(__file__).resolve().parent
 PROJECT, CLIENT_ID, CLIENT_SECRET = "bench", "bench", "bench-secret"
 OURS = """\
 import pulumi
@@ -56,6 +67,11 @@ class DoNothing(Resource):
 
 for i in range({n}):
     DoNothing(f"run-{{i}}")
+"""
+DEPENDENCIES = """\
+from floors import DependenciesFloor
+for i in range({n}):
+    DependenciesFloor(f"run-{{i}}")
 """
 
 
@@ -83,7 +99,9 @@ def _project(
         "PULUMI_CONFIG_PASSPHRASE": "bench",
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PYTHONPATH": str(BENCHMARKS),  # `floors` for the program and its plugin
     }
+
     def run(*args: str) -> None:
         subprocess.run(["pulumi", *args], cwd=directory, env=env, check=True, capture_output=True)
 
@@ -106,25 +124,35 @@ def _timed(directory: Path, env: dict[str, str], *args: str) -> float:
     return time.perf_counter() - started
 
 
-def cli_phases(resources: int, rounds: int) -> list[tuple[str, float, float]]:
+def cli_phases(resources: int, rounds: int) -> list[tuple[str, float, float, float]]:
+    """Median seconds of each phase: our stack, the do-nothing stack, and the stack that only loads our
+    dependencies."""
     with tempfile.TemporaryDirectory() as tmp, CdfEmulator(clients={CLIENT_ID: CLIENT_SECRET}) as emu:
         emu.upsert_workflow_version(PROJECT, "wf", "1")
         root = Path(tmp)
-        ours = _project(root, "ours", OURS.format(n=resources), emu)
-        floor = _project(root, "floor", FLOOR.format(n=resources), emu)
+        stacks = {
+            "ours": _project(root, "ours", OURS.format(n=resources), emu),
+            "floor": _project(root, "floor", FLOOR.format(n=resources), emu),
+            "dependencies": _project(root, "dependencies", DEPENDENCIES.format(n=resources), emu),
+        }
         times: dict[tuple[str, str], list[float]] = {}
         for _ in range(rounds):
             for phase, args in (("preview", ("preview",)), ("up", ("up", "--yes")), ("destroy", ("destroy", "--yes"))):
-                for name, (directory, env) in (("ours", ours), ("floor", floor)):
+                for name, (directory, env) in stacks.items():
                     times.setdefault((phase, name), []).append(_timed(directory, env, *args))
+
+        def median(phase: str, name: str) -> float:
+            return statistics.median(times[(phase, name)])
+
         return [
-            (phase, statistics.median(times[(phase, "ours")]), statistics.median(times[(phase, "floor")]))
+            (phase, median(phase, "ours"), median(phase, "floor"), median(phase, "dependencies"))
             for phase in ("preview", "up", "destroy")
         ]
 
 
-def first_check(validate: bool) -> tuple[float, float]:
-    """Seconds from spawning the plugin to the end of its first Check: an empty provider's, then ours."""
+def first_check(validate: bool) -> tuple[float, float, float]:
+    """Seconds from spawning the plugin to the end of its first Check: an empty provider's, ours, and the
+    pydantic floor's."""
     with CdfEmulator(clients={CLIENT_ID: CLIENT_SECRET}) as emu:
         emu.upsert_workflow_version(PROJECT, "wf", "1")
         config = {
@@ -135,21 +163,25 @@ def first_check(validate: bool) -> tuple[float, float]:
             "cdf:clientSecret": CLIENT_SECRET,
             "cdf:validateOnPreview": "true" if validate else "false",
         }
+
         def empty() -> None:
             Toy("empty", {"name": "empty"})
 
         def ours() -> None:
             WorkflowExecution("run", workflow_external_id="wf", version="1")
 
+        def pydantic_floor() -> None:
+            PydanticFloor("floor")
+
         results = []
-        for program in (empty, ours):
+        for program in (empty, ours, pydantic_floor):
             (registration,) = capture_registrations(program, stack="dev")
             started = time.perf_counter()
-            with PluginProcess() as plugin:
+            with PluginProcess({"PYTHONPATH": str(BENCHMARKS)}) as plugin:
                 plugin.configure(config)
                 plugin.check(registration.urn, {}, registration.engine_inputs)
                 results.append(time.perf_counter() - started)
-        return results[0], results[1]
+        return results[0], results[1], results[2]
 
 
 def main() -> None:
@@ -158,16 +190,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if shutil.which("pulumi") is None:
-        sys.exit("needs the pulumi CLI on PATH: export PATH=\"$(scripts/install-pulumi | tail -n 1):$PATH\"")
+        sys.exit('needs the pulumi CLI on PATH: export PATH="$(scripts/install-pulumi | tail -n 1):$PATH"')
+    compileall.compile_dir(Path(pulumi_cdf_workflows.__file__).parent, quiet=1)
     print(f"{args.resources} resources, median of {args.rounds} rounds, {os.cpu_count()} CPUs\n")
-    print(f"{'':34} {'this package':>13} {'do-nothing':>11} {'ratio':>6}")
-    for phase, ours, floor in cli_phases(args.resources, args.rounds):
-        print(f"{'pulumi ' + phase:34} {ours:12.2f}s {floor:10.2f}s {ours / floor:6.2f}")
+    print(f"{'':40} {'this package':>13} {'do-nothing':>11} {'ratio':>6}   {'dependencies only':>17} {'ratio':>6}")
+    for phase, ours, floor, dependencies in cli_phases(args.resources, args.rounds):
+        print(
+            f"{'pulumi ' + phase:40} {ours:12.2f}s {floor:10.2f}s {ours / floor:6.2f}"
+            f"   {dependencies:16.2f}s {dependencies / floor:6.2f}"
+        )
+    floors = []
     for validate in (False, True):
         samples = [first_check(validate) for _ in range(args.rounds)]
         empty, ours = statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+        floors += [s[2] / s[0] for s in samples]
         label = f"plugin start to first check ({'reads CDF' if validate else 'offline'})"
-        print(f"{label:34} {ours:12.2f}s {empty:10.2f}s {ours / empty:6.2f}")
+        print(f"{label:40} {ours:12.2f}s {empty:10.2f}s {ours / empty:6.2f}")
+    floor = statistics.median(floors)
+    print(f"\na do-nothing check that validates one pydantic model starts {floor:.2f}x the empty provider's")
 
 
 if __name__ == "__main__":
