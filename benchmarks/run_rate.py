@@ -10,7 +10,13 @@ One `CdfEmulator` on loopback (tasks take no time), N executions per phase:
   `Check` then a `Create` (what the engine sends for a new resource during `pulumi up`);
 - plugin, 4 concurrent, create only: a fresh plugin, N `Create` calls from 4 threads (the plugin serves 4
   calls at a time);
-- cognite-sdk, sequential: `client.workflows.executions.run` N times, in this process.
+- cognite-sdk, sequential: `client.workflows.executions.run` N times, in this process;
+- empty provider, sequential, create only: a fresh plugin serving a do-nothing dynamic provider, N `Create` calls:
+  what the plugin and gRPC cost a create before it does anything.
+
+Each create is for a resource of its own (as the engine sends them: one create per URN), so no create takes over
+another's execution. The last line is the create's own cost: the plugin's sequential ms per create less the empty
+provider's, over the SDK's ms per run.
 
 The emulator is reset (and the workflow version re-seeded) between phases, so its request log counts one
 phase only. Plugin start-up is not timed. Nothing here asserts on timing.
@@ -32,6 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from harness import PluginProcess, Registration, capture_registrations
+from harness.toy.provider import Toy
 
 from pulumi_cdf_workflows import WorkflowExecution
 from pulumi_cdf_workflows.emulator import CdfEmulator
@@ -44,6 +51,7 @@ CLIENT_ID = "bench"
 CLIENT_SECRET = "bench-secret"
 BENCH_INPUT: dict[str, Any] = {"batch": 7, "source": "run_rate"}
 CONCURRENCY = 4
+EMPTY_PHASE = "empty provider, sequential, create only"
 KINDS = ("token", "sessions", "run", "other")
 # CDF settings in the developer's shell must not reach the plugin under test.
 CLEAN_ENV = {f.env_var: "" for f in FIELDS} | {READ_TIMEOUT_ENV: ""}
@@ -108,14 +116,25 @@ def finish(emu: CdfEmulator, phase: Phase) -> Phase:
     return phase
 
 
-def registration() -> Registration:
+def registrations(runs: int) -> list[Registration]:
+    """One WorkflowExecution per run, each with its own URN."""
+
     def program() -> None:
-        WorkflowExecution("run", workflow_external_id=BENCH_WORKFLOW, version=BENCH_VERSION, input=BENCH_INPUT)
+        for i in range(runs):
+            WorkflowExecution(f"run-{i}", workflow_external_id=BENCH_WORKFLOW, version=BENCH_VERSION, input=BENCH_INPUT)
 
-    return capture_registrations(program, stack="bench")[0]
+    return capture_registrations(program, stack="bench")
 
 
-def plugin_phase(emu: CdfEmulator, reg: Registration, name: str, runs: int, *, with_check: bool, workers: int) -> Phase:
+def empty_registrations(runs: int) -> list[Registration]:
+    def program() -> None:
+        for i in range(runs):
+            Toy(f"empty-{i}", {"name": f"empty-{i}"})
+
+    return capture_registrations(program, stack="bench")
+
+
+def plugin_phase(emu: CdfEmulator, regs: Sequence[Registration], name: str, *, with_check: bool, workers: int) -> Phase:
     fresh(emu)
     config = {
         "cdf:project": BENCH_PROJECT,
@@ -132,7 +151,8 @@ def plugin_phase(emu: CdfEmulator, reg: Registration, name: str, runs: int, *, w
         setup = time.monotonic() - setup_started
         pid = plugin_pid(plugin)
 
-        def one(_: int) -> str:
+        def one(i: int) -> str:
+            reg = regs[i]
             inputs = reg.engine_inputs
             if with_check:
                 checked = plugin.check(reg.urn, {}, inputs)
@@ -145,6 +165,7 @@ def plugin_phase(emu: CdfEmulator, reg: Registration, name: str, runs: int, *, w
         cpu_before = cpu_seconds(pid) if pid is not None else None
         local_before = time.process_time()
         started = time.monotonic()
+        runs = len(regs)
         if workers == 1:
             ids = [one(i) for i in range(runs)]
         else:
@@ -209,7 +230,7 @@ def per_run(count: int, runs: int) -> str:
 
 def describe(phase: Phase) -> str:
     req = phase.requests
-    who = "process" if phase.name.startswith("plugin") else "client"
+    who = "client" if phase.name.startswith("cognite-sdk") else "process"
     parts = [
         f"{req['token']} token per {who}",
         f"{per_run(req['sessions'], phase.runs)} session + {per_run(req['run'], phase.runs)} run per execution",
@@ -274,8 +295,17 @@ def report(phases: Sequence[Phase], base_url: str) -> None:
         print()
         print("exec/s ratio plugin / cognite-sdk:")
         for p in phases:
-            if p is not sdk:
+            if p is not sdk and p.name != EMPTY_PHASE:
                 print(f"  {p.name}: {p.rate / sdk.rate:.2f}")
+        empty = next((p for p in phases if p.name == EMPTY_PHASE), None)
+        ours = phases[0]
+        if empty is not None:
+            own = (ours.wall - empty.wall) / ours.runs
+            print(
+                f"\na create's own cost: {1000 * own:.1f} ms ({ours.name}, less the {EMPTY_PHASE.split(',')[0]}'s "
+                f"{1000 * empty.wall / empty.runs:.1f} ms), {own / (sdk.wall / sdk.runs):.2f}x the SDK's "
+                f"{1000 * sdk.wall / sdk.runs:.1f} ms per run"
+            )
     print()
     print(
         "wall s: the timed loop only; setup s: plugin start + Configure, or CogniteClient construction (untimed).\n"
@@ -287,14 +317,15 @@ def report(phases: Sequence[Phase], base_url: str) -> None:
 
 
 def run_phases(emu: CdfEmulator, runs: int) -> list[Phase]:
-    reg = registration()
+    regs, empty = registrations(runs), empty_registrations(runs)
     steps: list[Callable[[], Phase | None]] = [
-        lambda: plugin_phase(emu, reg, "plugin, sequential, create only", runs, with_check=False, workers=1),
-        lambda: plugin_phase(emu, reg, "plugin, sequential, check + create", runs, with_check=True, workers=1),
+        lambda: plugin_phase(emu, regs, "plugin, sequential, create only", with_check=False, workers=1),
+        lambda: plugin_phase(emu, regs, "plugin, sequential, check + create", with_check=True, workers=1),
         lambda: plugin_phase(
-            emu, reg, f"plugin, {CONCURRENCY} concurrent, create only", runs, with_check=False, workers=CONCURRENCY
+            emu, regs, f"plugin, {CONCURRENCY} concurrent, create only", with_check=False, workers=CONCURRENCY
         ),
         lambda: sdk_phase(emu, runs),
+        lambda: plugin_phase(emu, empty, EMPTY_PHASE, with_check=False, workers=1),
     ]
     phases = []
     for step in steps:
