@@ -51,6 +51,7 @@ CLIENT_ID = "bench"
 CLIENT_SECRET = "bench-secret"
 BENCH_INPUT: dict[str, Any] = {"batch": 7, "source": "run_rate"}
 CONCURRENCY = 4
+SEQUENTIAL_PHASE = "plugin, sequential, create only"
 EMPTY_PHASE = "empty provider, sequential, create only"
 KINDS = ("token", "sessions", "run", "other")
 # CDF settings in the developer's shell must not reach the plugin under test.
@@ -116,22 +117,22 @@ def finish(emu: CdfEmulator, phase: Phase) -> Phase:
     return phase
 
 
-def registrations(runs: int) -> list[Registration]:
-    """One WorkflowExecution per run, each with its own URN."""
+def registrations(runs: int, declare: Callable[[str], object]) -> list[Registration]:
+    """`runs` resources declared by `declare(name)`, each with its own URN."""
 
     def program() -> None:
         for i in range(runs):
-            WorkflowExecution(f"run-{i}", workflow_external_id=BENCH_WORKFLOW, version=BENCH_VERSION, input=BENCH_INPUT)
+            declare(f"run-{i}")
 
     return capture_registrations(program, stack="bench")
 
 
-def empty_registrations(runs: int) -> list[Registration]:
-    def program() -> None:
-        for i in range(runs):
-            Toy(f"empty-{i}", {"name": f"empty-{i}"})
+def _execution(name: str) -> WorkflowExecution:
+    return WorkflowExecution(name, workflow_external_id=BENCH_WORKFLOW, version=BENCH_VERSION, input=BENCH_INPUT)
 
-    return capture_registrations(program, stack="bench")
+
+def _empty(name: str) -> Toy:
+    return Toy(name, {"name": name})
 
 
 def plugin_phase(emu: CdfEmulator, regs: Sequence[Registration], name: str, *, with_check: bool, workers: int) -> Phase:
@@ -297,15 +298,14 @@ def report(phases: Sequence[Phase], base_url: str) -> None:
         for p in phases:
             if p is not sdk and p.name != EMPTY_PHASE:
                 print(f"  {p.name}: {p.rate / sdk.rate:.2f}")
-        empty = next((p for p in phases if p.name == EMPTY_PHASE), None)
-        ours = phases[0]
-        if empty is not None:
-            own = (ours.wall - empty.wall) / ours.runs
-            print(
-                f"\na create's own cost: {1000 * own:.1f} ms ({ours.name}, less the {EMPTY_PHASE.split(',')[0]}'s "
-                f"{1000 * empty.wall / empty.runs:.1f} ms), {own / (sdk.wall / sdk.runs):.2f}x the SDK's "
-                f"{1000 * sdk.wall / sdk.runs:.1f} ms per run"
-            )
+        by_name = {p.name: p for p in phases}
+        ours, empty = by_name[SEQUENTIAL_PHASE], by_name[EMPTY_PHASE]
+        own = (ours.wall - empty.wall) / ours.runs
+        print(
+            f"\na create's own cost: {1000 * own:.1f} ms ({ours.name}, less the empty provider's "
+            f"{1000 * empty.wall / empty.runs:.1f} ms), {own / (sdk.wall / sdk.runs):.2f}x the SDK's "
+            f"{1000 * sdk.wall / sdk.runs:.1f} ms per run"
+        )
     print()
     print(
         "wall s: the timed loop only; setup s: plugin start + Configure, or CogniteClient construction (untimed).\n"
@@ -317,9 +317,9 @@ def report(phases: Sequence[Phase], base_url: str) -> None:
 
 
 def run_phases(emu: CdfEmulator, runs: int) -> list[Phase]:
-    regs, empty = registrations(runs), empty_registrations(runs)
+    regs, empty = registrations(runs, _execution), registrations(runs, _empty)
     steps: list[Callable[[], Phase | None]] = [
-        lambda: plugin_phase(emu, regs, "plugin, sequential, create only", with_check=False, workers=1),
+        lambda: plugin_phase(emu, regs, SEQUENTIAL_PHASE, with_check=False, workers=1),
         lambda: plugin_phase(emu, regs, "plugin, sequential, check + create", with_check=True, workers=1),
         lambda: plugin_phase(
             emu, regs, f"plugin, {CONCURRENCY} concurrent, create only", with_check=False, workers=CONCURRENCY
