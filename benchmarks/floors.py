@@ -25,6 +25,9 @@ class PydanticCheck(ResourceProvider):
             return CheckResult(news, [CheckFailure("name", str(exc))])
         return CheckResult(news, [])
 
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(props["name"], props)
+
 
 class DependenciesCheck(PydanticCheck):
     """Also loads requests, as this package's check does when it reads CDF (it makes no request)."""
@@ -33,9 +36,6 @@ class DependenciesCheck(PydanticCheck):
         import requests  # noqa: F401
 
         return super().check(olds, news)
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(props["name"], props)
 
 
 class PydanticFloor(Resource):
